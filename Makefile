@@ -1,0 +1,54 @@
+# AuthLab: `make setup` once, then `make test` or `make lab`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+PYTHON  := $(BIN)/python
+
+.PHONY: setup system-packages test lint format lab down clean
+
+setup: system-packages $(VENV)/.installed  ## everything a fresh Debian machine needs
+
+# redis-server and haproxy run the lab; install them only when missing (Debian/Ubuntu: apt).
+system-packages:
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v haproxy >/dev/null 2>&1 || missing="$$missing haproxy"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	  elif command -v brew >/dev/null 2>&1; then brew install $$(echo $$missing | sed 's/redis-server/redis/'); \
+	  else echo "please install:$$missing" >&2; exit 1; fi; \
+	fi
+
+$(VENV)/.installed: requirements.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip check
+	$(PYTHON) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+test: setup  ## the whole suite: contract, servers, lab, load tests, notebooks
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lab: setup  ## bring the lab up and run the quick report
+	$(PYTHON) -m lab up
+	$(PYTHON) -m lab report --quick
+
+down:
+	$(PYTHON) -m lab down
+
+clean:
+	-$(PYTHON) -m lab down
+	rm -rf .lab .pytest_cache
