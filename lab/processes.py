@@ -1,0 +1,172 @@
+"""Start, find and stop the lab's processes by pid, and wait for them to listen.
+
+Each process starts in its own session (so its own process group): stopping it signals the whole
+group, which takes gunicorn's workers down with their master. Stopping is SIGTERM, a grace
+period, then SIGKILL. A pid is only signalled while its command line still matches what the lab
+started, so a pid recycled by the system after a crash is never hit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from .state import REPO_ROOT, LabError
+
+#: Children started by this Python process, so they can be reaped (no zombies in notebooks).
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+#: Environment variables the lab passes through to its processes; everything else is explicit,
+#: so a stray SESSION_STORE in the user's shell cannot change what the lab runs.
+PASSTHROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "VIRTUAL_ENV")
+
+
+def base_env() -> dict[str, str]:
+    """The small environment every lab process starts from."""
+    return {name: os.environ[name] for name in PASSTHROUGH_ENV if name in os.environ}
+
+
+def spawn(argv: list[str], *, env: Mapping[str, str], log: Path, cwd: Path = REPO_ROOT) -> int:
+    """Start `argv` in a new process group, output appended to `log`; returns the pid."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            argv,
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: one signal stops it all
+        )
+    _children[proc.pid] = proc
+    return proc.pid
+
+
+def _reaped(pid: int) -> bool:
+    """Collect the exit status if `pid` is our dead child; True when it has exited."""
+    proc = _children.get(pid)
+    if proc is not None:
+        if proc.poll() is None:
+            return False
+        _children.pop(pid, None)
+        return True
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not our child: someone else reaps it
+        return False
+    return done == pid
+
+
+def command_line(pid: int) -> str | None:
+    """The process's command line, or None when there is no such (live) process."""
+    proc_file = Path(f"/proc/{pid}/cmdline")
+    if proc_file.parent.exists():
+        try:
+            raw = proc_file.read_bytes()
+            status = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        # A zombie has exited: it holds no port and must not count as running.
+        if status.rsplit(")", 1)[-1].split()[0] == "Z":
+            return None
+        return raw.replace(b"\0", b" ").decode(errors="replace").strip()
+    # No /proc (macOS): ask ps.
+    result = subprocess.run(["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True)
+    return result.stdout.strip() or None
+
+
+def is_running(pid: int | None, match: str = "") -> bool:
+    """Whether `pid` is alive and is still the process we started (its command line has `match`)."""
+    if not pid or _reaped(pid):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process now: the pid was recycled
+        return False
+    cmdline = command_line(pid)
+    return cmdline is not None and match in cmdline
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    """Signal a process group (the pid leads it), or the process if it has no group."""
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+    except PermissionError:
+        pass
+
+
+def stop(processes: Iterable[tuple[int | None, str]], timeout: float = 5.0) -> None:
+    """Stop processes given as (pid, match): SIGTERM to each group, then SIGKILL the stragglers."""
+    targets = [(pid, match) for pid, match in processes if is_running(pid, match)]
+    for pid, _ in targets:
+        _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        targets = [(pid, match) for pid, match in targets if is_running(pid, match)]
+        if not targets:
+            break
+        time.sleep(0.05)
+    for pid, _ in targets:
+        _signal_group(pid, signal.SIGKILL)
+    for pid, match in targets:
+        wait_until(lambda p=pid, m=match: not is_running(p, m), 5.0, f"pid {pid} to exit")
+    for pid, _ in targets:
+        # Workers of a killed master may linger a moment in the group; make sure they are gone.
+        _signal_group(pid, signal.SIGKILL)
+
+
+def kill(pid: int | None, match: str) -> None:
+    """SIGKILL a process group at once: a crash, not a shutdown."""
+    if is_running(pid, match):
+        assert pid is not None
+        _signal_group(pid, signal.SIGKILL)
+        wait_until(lambda: not is_running(pid, match), 5.0, f"pid {pid} to die")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def is_listening(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something accepts TCP connections on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_until(
+    check: Callable[[], object], timeout: float, what: str, interval: float = 0.1
+) -> object:
+    """Poll `check` until it returns something truthy; LabError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise LabError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def log_tail(path: str | Path, lines: int = 20) -> str:
+    """The last lines of a log file, for error messages."""
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])

@@ -1,0 +1,62 @@
+"""The lab's private redis-server: its own port and directory, never the system's Redis on 6379."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import redis
+
+#: How to install what is missing, shown when `up` cannot find redis-server.
+INSTALL_HINT = (
+    "redis-server is not installed. Run `make setup`, or install it yourself:\n"
+    "  Debian/Ubuntu: sudo apt-get install redis-server\n"
+    "  macOS:         brew install redis"
+)
+
+
+def executable() -> str | None:
+    """The redis-server binary, or None when it is not installed."""
+    return shutil.which("redis-server") or (
+        "/usr/sbin/redis-server" if Path("/usr/sbin/redis-server").exists() else None
+    )
+
+
+def argv(binary: str, port: int, directory: Path, persist: bool = False) -> list[str]:
+    """The command line: loopback only, and nothing written to disk unless `persist`."""
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory)]
+    args += ["--daemonize", "no", "--protected-mode", "yes", "--databases", "4"]
+    if persist:
+        # Sessions survive `redis stop|start`: an append-only file, synced every second.
+        args += ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"]
+    else:
+        # A lab's sessions are scratch data: no snapshots, no append-only file.
+        args += ["--save", "", "--appendonly", "no"]
+    return args
+
+
+def url(port: int, db: int = 0) -> str:
+    """The redis:// URL the servers and experiments use."""
+    return f"redis://127.0.0.1:{port}/{db}"
+
+
+def client(port: int, timeout: float = 1.0) -> redis.Redis:
+    """A short-timeout client for the lab's own checks."""
+    return redis.Redis(
+        host="127.0.0.1", port=port, socket_timeout=timeout, socket_connect_timeout=timeout
+    )
+
+
+def ping(port: int) -> bool:
+    """Whether the lab's Redis answers."""
+    try:
+        with client(port) as r:
+            return bool(r.ping())
+    except redis.RedisError:
+        return False
+
+
+def pause(port: int, seconds: float) -> None:
+    """CLIENT PAUSE: Redis holds every client's commands for `seconds`, like a slow network."""
+    with client(port) as r:
+        r.execute_command("CLIENT", "PAUSE", int(seconds * 1000), "ALL")

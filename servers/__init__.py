@@ -1,0 +1,1 @@
+"""AuthLab's two matching auth servers and the core they share."""

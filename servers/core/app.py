@@ -1,0 +1,59 @@
+"""The shared app builder: each server's `create_app` passes its backend, nothing else differs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import admin_views, auth_views, meta_views, notes_views
+from .backend import AuthBackend
+from .config import Settings, load_settings
+from .db import Database
+from .errors import register_error_handlers
+from .http import install_response_headers
+from .passwords import PasswordHasher
+from .ratelimit import init_limiter
+from .users import UserService
+
+
+def build_app(
+    name: str,
+    make_backend: Callable[[Settings], AuthBackend],
+    test_config: dict[str, Any] | None = None,
+) -> Flask:
+    """Defaults, then the environment, then test overrides; then the shared API on a backend."""
+    app = Flask(name)
+    # Settings: environment first, then explicit overrides (tests pass their own Redis/SQL).
+    settings = load_settings(overrides=test_config)
+    app.config["AUTHLAB"] = settings
+    app.config["SECRET_KEY"] = settings.secret_key
+    # Bodies over the limit get a 413 before anything parses them.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
+    app.json.sort_keys = False
+    if test_config:
+        app.config.update({k: v for k, v in test_config.items() if k.isupper()})
+    if settings.trusted_proxies:
+        # Behind HAProxy the client's address is in X-Forwarded-For; trust only our own proxies.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore
+
+    logging.basicConfig(level=logging.INFO)
+    register_error_handlers(app)
+    install_response_headers(app)
+
+    db = Database(app)
+    users = UserService(db, PasswordHasher(settings.bcrypt_rounds))
+    app.extensions["authlab_users"] = users
+    users.ensure_admin(settings.admin_email, settings.admin_password)
+
+    for blueprint in (auth_views.bp, admin_views.bp, notes_views.bp, meta_views.bp):
+        app.register_blueprint(blueprint)
+
+    backend = make_backend(settings)
+    app.extensions["authlab_backend"] = backend
+    backend.init_app(app)
+    init_limiter(app)
+    return app

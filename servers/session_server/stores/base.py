@@ -1,0 +1,76 @@
+"""The session store interface, and the record a session keeps on the server."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class SessionRecord:
+    """What the server keeps for one session: enough to answer /auth/me without SQL."""
+
+    user: dict[str, Any]
+    created: float
+    #: Absolute deadline (epoch seconds): the session dies then, however active it is.
+    expires_at: float
+    user_agent: str = ""
+    ip: str = ""
+
+    @property
+    def user_id(self) -> int:
+        """The owner's id."""
+        return int(self.user["id"])
+
+    def dumps(self) -> str:
+        """Compact JSON: small values keep Redis memory per session low."""
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, raw: str) -> SessionRecord:
+        """Parse a stored record."""
+        return cls(**json.loads(raw))
+
+
+@dataclass
+class ListedSession:
+    """One row of GET /auth/sessions."""
+
+    key: str
+    record: SessionRecord
+    last_seen: float
+
+
+class SessionStore(ABC):
+    """Where session records live. Keys are hashes of session ids, never the ids themselves."""
+
+    #: Name reported by /health ("redis" or "memory").
+    name: str = ""
+    #: Store round trips an authenticated request costs (for Server-Timing).
+    read_round_trips: int = 0
+
+    @abstractmethod
+    def create(self, key: str, record: SessionRecord, idle: int, max_per_user: int) -> list[str]:
+        """Store a new session and index it under its user; returns keys evicted by the cap."""
+
+    @abstractmethod
+    def read(self, key: str, now: float, idle: int) -> SessionRecord | None:
+        """Read a live session and slide its idle timeout, in one round trip."""
+
+    @abstractmethod
+    def delete(self, key: str, user_id: int) -> bool:
+        """End one session; False if it was not there."""
+
+    @abstractmethod
+    def list_user(self, user_id: int, now: float, idle: int) -> list[ListedSession]:
+        """The user's live sessions, from the per-user index (no scan)."""
+
+    @abstractmethod
+    def delete_user(self, user_id: int, keep: str | None = None) -> int:
+        """End every session of a user except `keep`; returns how many ended."""
+
+    @abstractmethod
+    def ping(self) -> bool:
+        """Whether the store answers."""
