@@ -1,0 +1,31 @@
+"""The memory store works in one process and breaks across replicas: that is the lesson."""
+
+from tests.session_server.conftest import sid
+
+
+def test_memory_store_serves_its_own_sessions(make_app, login, redis_server):
+    app = make_app(session_store="memory")
+    client = login(app)
+    assert client.get("/auth/me").status_code == 200
+    assert client.get("/health").get_json()["mode"] == "memory"
+    assert redis_server.client().keys("sess:*") == []
+    assert client.post("/auth/logout").get_json()["revoked"] is True
+    assert client.get("/auth/me").status_code == 401
+
+
+def test_memory_store_sessions_do_not_exist_on_other_replicas(make_app, login):
+    replica_1 = make_app(session_store="memory", replica_id="r1")
+    replica_2 = make_app(session_store="memory", replica_id="r2")
+    client = login(replica_1)
+    elsewhere = replica_2.test_client()
+    elsewhere.set_cookie("sid", sid(client))
+    response = elsewhere.get("/auth/me")
+    assert response.status_code == 401  # replica 2 never saw this login
+
+
+def test_memory_store_timeouts_and_index(make_app, login):
+    app = make_app(session_store="memory", session_max_per_user=2)
+    clients = [login(app) for _ in range(3)]
+    assert [c.get("/auth/me").status_code for c in clients] == [401, 200, 200]
+    assert clients[2].post("/auth/logout-all").get_json()["sessions_revoked"] == 2
+    assert clients[1].get("/auth/me").status_code == 401

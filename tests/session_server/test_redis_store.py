@@ -1,0 +1,103 @@
+"""The Redis store: one round trip per request, hashed keys, a per-user index, two timeouts."""
+
+import time
+
+from tests.session_server.conftest import sid
+from tests.support.redis_stats import count_commands
+
+
+def test_an_authenticated_request_costs_one_round_trip_and_no_write(make_app, login, redis_server):
+    client = login(make_app())
+    client.get("/auth/me")  # the first call may load the Lua script
+    calls = count_commands(
+        redis_server.client(), lambda: [client.get("/auth/me") for _ in range(20)]
+    )
+    # One EVALSHA per request (a single network round trip); inside Redis it runs GET + PEXPIRE.
+    assert calls == {"evalsha": 20, "get": 20, "pexpire": 20}
+    assert client.get("/auth/me").headers["Server-Timing"].endswith('desc="store=1"')
+
+
+def test_redis_holds_hashes_of_ids_never_the_cookie(make_app, login, redis_server):
+    client = login(make_app())
+    session_id = sid(client).rsplit(".", 1)[0]
+    dump = " ".join(
+        redis_server.client().keys("*")
+        + [redis_server.client().get(k) or "" for k in redis_server.client().keys("sess:*")]
+    )
+    assert session_id not in dump
+    assert len(redis_server.client().keys("sess:*")) == 1
+
+
+def test_login_issues_a_new_id_and_ends_the_previous_session(make_app, login, redis_server):
+    app = make_app()
+    client = login(app)
+    first = sid(client)
+    client.post("/auth/login", json={"email": "ada@example.com", "password": "correct-horse-1"})
+    assert sid(client) != first
+    replay = app.test_client()
+    replay.set_cookie("sid", first)
+    assert replay.get("/auth/me").status_code == 401
+    assert len(redis_server.client().keys("sess:*")) == 1
+
+
+def test_logout_deletes_the_record_and_index_entry(make_app, login, redis_server):
+    client = login(make_app())
+    user_id = client.get("/auth/me").get_json()["user"]["id"]
+    client.post("/auth/logout")
+    r = redis_server.client()
+    assert r.keys("sess:*") == []
+    assert r.zcard(f"usess:{user_id}") == 0
+
+
+def test_idle_timeout_slides_and_expires(make_app, login):
+    app = make_app(session_idle_timeout=2)
+    client = login(app)
+    for _ in range(3):  # activity keeps it alive past the idle timeout
+        time.sleep(0.8)
+        assert client.get("/auth/me").status_code == 200
+    time.sleep(2.3)
+    response = client.get("/auth/me")
+    assert response.status_code == 401
+    assert "ended" in response.get_json()["message"]
+
+
+def test_absolute_timeout_ends_even_an_active_session(make_app, login, redis_server):
+    app = make_app(session_idle_timeout=60, session_absolute_timeout=2)
+    client = login(app)
+    assert 0 < redis_server.client().pttl(redis_server.client().keys("sess:*")[0]) <= 2000
+    deadline = time.monotonic() + 4
+    statuses = []
+    while time.monotonic() < deadline:
+        statuses.append(client.get("/auth/me").status_code)
+        time.sleep(0.25)
+    assert statuses[0] == 200 and statuses[-1] == 401
+    assert statuses == sorted(statuses)  # once ended, it stays ended
+
+
+def test_max_sessions_per_user_evicts_the_oldest(make_app, login):
+    app = make_app(session_max_per_user=2)
+    first, second, third = login(app), login(app), login(app)
+    assert first.get("/auth/me").status_code == 401
+    assert second.get("/auth/me").status_code == 200
+    assert third.get("/auth/me").status_code == 200
+    assert len(third.get("/auth/sessions").get_json()["sessions"]) == 2
+
+
+def test_sessions_show_user_agent_ip_and_times(make_app, login):
+    app = make_app()
+    client = login(app)
+    client.environ_base["HTTP_USER_AGENT"] = "Firefox/200"
+    login(app)
+    session = client.get("/auth/sessions").get_json()["sessions"]
+    assert {s["ip"] for s in session} == {"127.0.0.1"}
+    current = next(s for s in session if s["current"])
+    assert current["created"] <= current["last_seen"] <= current["expires"]
+
+
+def test_sessions_survive_on_every_replica(make_app, login):
+    """Two app instances sharing Redis: the second accepts what the first issued."""
+    replica_1, replica_2 = make_app(replica_id="r1"), make_app(replica_id="r2")
+    client = login(replica_1)
+    other = replica_2.test_client()
+    other.set_cookie("sid", sid(client))
+    assert other.get("/auth/me").status_code == 200
