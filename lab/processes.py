@@ -135,11 +135,15 @@ def kill(pid: int | None, match: str) -> None:
         wait_until(lambda: not is_running(pid, match), 5.0, f"pid {pid} to die")
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(exclude: Iterable[int] = ()) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (and not in `exclude`)."""
+    excluded = set(exclude)
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in excluded:
+            return port
 
 
 def is_listening(port: int, host: str = "127.0.0.1") -> bool:
