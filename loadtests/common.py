@@ -15,18 +15,27 @@ JWT server), exactly what a browser sends; FastHttpUser keeps cookies per user.
 from __future__ import annotations
 
 import json
+import os
 import random
 import uuid
 from typing import Any
 
 from locust import FastHttpUser, events, task
 from locust.contrib.fasthttp import FastHttpSession, ResponseContextManager
+from locust.runners import WorkerRunner
+from locust.stats import StatsEntry
 
 #: The cookies that carry a credential: the session server's id, the JWT server's access token.
 CREDENTIAL_COOKIES = ("sid", "access_token")
 
 #: Every load-test account shares this password (bcrypt's cost, not its value, is what we load).
 PASSWORD = "load-test-password-1234"  # noqa: S105 (a throwaway test account)
+
+#: Request types that are our own metrics, not HTTP requests (kept out of the HTTP summary).
+CUSTOM_REQUEST_TYPES = ("REVOCATION",)
+
+#: The runner asks for the HTTP-only summary here (see `write_http_summary`).
+STATS_FILE_ENV = "AUTHLAB_STATS_FILE"
 
 #: Think time between tasks, in seconds, when `--think-time` is not given.
 DEFAULT_THINK_TIME = (0.1, 0.5)
@@ -46,6 +55,35 @@ def add_common_arguments(parser) -> None:
         help="Seconds between a user's tasks, 'MIN,MAX' or one number; '0' for no pause "
         "(closed-loop saturation). Default: the scenario's own.",
     )
+
+
+@events.quitting.add_listener
+def write_http_summary(environment, **_kwargs) -> None:
+    """Write the HTTP requests' totals and percentiles, without our custom metrics, as JSON.
+
+    Locust's "Aggregated" row mixes every request type, so a revocation run's p95 would be the
+    attackers' windows (seconds) rather than HTTP latency. The runner reads this file instead
+    when it exists. Only the master (or the single process) writes it: it holds the merged stats.
+    """
+    path = os.environ.get(STATS_FILE_ENV)
+    if not path or isinstance(environment.runner, WorkerRunner):
+        return
+    stats = environment.stats
+    http = StatsEntry(stats, "HTTP", "")
+    for entry in stats.entries.values():
+        if entry.method not in CUSTOM_REQUEST_TYPES:
+            http.extend(entry)
+    summary = {
+        "requests": http.num_requests,
+        "failures": http.num_failures,
+        "rps": http.total_rps,
+        "avg_ms": http.avg_response_time,
+        "max_ms": http.max_response_time,
+    }
+    for label, fraction in (("p50_ms", 0.5), ("p95_ms", 0.95), ("p99_ms", 0.99)):
+        summary[label] = http.get_response_time_percentile(fraction) if http.num_requests else None
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump(summary, out)
 
 
 def parse_think_time(value: str, default: tuple[float, float]) -> tuple[float, float]:
