@@ -1,0 +1,166 @@
+"""Every scenario for a few seconds against a real lab, through `python -m lab loadtest`.
+
+One lab (2 replicas of each server, bcrypt cost 4) serves the whole module. Locust always runs
+in its own process: `import locust` would patch this one with gevent. The JWT revocation test
+runs last, because it shortens the lab's access-token lifetime (the runner restarts only the JWT
+replicas for that), which the browse scenario's long-lived users would not survive.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab import Lab
+from lab.state import REPO_ROOT
+
+pytestmark = pytest.mark.lab
+
+#: The access-token lifetime for the JWT revocation test (seconds): the window's upper bound.
+SHORT_TTL = 2
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory) -> Iterator[Lab]:
+    """A private lab for the module (its own state directory, free ports, stopped at the end)."""
+    state_dir = tmp_path_factory.mktemp("loadtest-lab")
+    with Lab(replicas=2, bcrypt_rounds=4, state_dir=state_dir, timeout=60) as running:
+        yield running
+
+
+def loadtest(lab: Lab, tmp_path: Path, *args: str, timeout: float = 90) -> dict:
+    """Run the runner as a user would; return its summary.json (and check the files exist)."""
+    results = tmp_path / "results"
+    command = [
+        sys.executable,
+        "-m",
+        "lab",
+        "--state-dir",
+        str(lab.state_dir),
+        "loadtest",
+        *args,
+        "--results",
+        str(results),
+        "--quiet",
+    ]
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    runs = list(results.glob("*")) if results.exists() else []
+    assert len(runs) == 1, f"no results directory\n{done.stdout}\n{done.stderr}"
+    run = runs[0]
+    log = (run / "locust.log").read_text() if (run / "locust.log").exists() else ""
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}\n{log}"
+    for name in ("summary.json", "report.html", "lab.json", "locust_stats.csv"):
+        assert (run / name).exists(), name
+    assert (run / "locust_stats_history.csv").stat().st_size > 0
+    assert "secret" not in (run / "lab.json").read_text().lower()
+    summary = json.loads((run / "summary.json").read_text())
+    summary["_stdout"] = done.stdout
+    return summary
+
+
+def check_clean(summary: dict) -> None:
+    """Requests were made, none failed, and the summary has its headline numbers."""
+    assert summary["requests"] > 0
+    assert summary["failures"] == 0, summary["endpoints"]
+    assert summary["rps"] > 0
+    for key in ("p50_ms", "p95_ms", "p99_ms"):
+        assert summary[key] is not None and summary[key] >= 0
+    assert isinstance(summary["locust_cpu_limit_hit"], bool)
+    assert summary["lab"]["replicas"] == 2
+
+
+@pytest.mark.parametrize("server", ["session", "jwt"])
+def test_browse(lab, tmp_path, server):
+    """The steady state: log in once, read and write; every answer checked, none wrong."""
+    summary = loadtest(lab, tmp_path, "browse", "--server", server, "-u", "4", "-t", "4s")
+    check_clean(summary)
+    names = {row["name"] for row in summary["endpoints"]}
+    assert {"/auth/login", "/auth/me", "/notes"} <= names
+    assert summary["revocation"] is None
+    assert "browse on" in summary["_stdout"]
+
+
+@pytest.mark.parametrize("server", ["session", "jwt"])
+def test_login_storm(lab, tmp_path, server):
+    """Register, log in, log out churn."""
+    summary = loadtest(lab, tmp_path, "login-storm", "--server", server, "-u", "3", "-t", "4s")
+    check_clean(summary)
+    logins = next(row for row in summary["endpoints"] if row["name"] == "/auth/login")
+    assert logins["requests"] > 3  # more than the first login of each user
+
+
+@pytest.mark.parametrize("server", ["session", "jwt"])
+def test_scaling_steps_through_its_stages(lab, tmp_path, server):
+    """The step shape runs its stages and stops by itself (no -t)."""
+    summary = loadtest(
+        lab,
+        tmp_path,
+        "scaling",
+        "--server",
+        server,
+        "--stage-users",
+        "2,4",
+        "--stage-seconds",
+        "2",
+    )
+    check_clean(summary)
+    assert summary["locust"]["users"] is None
+
+
+@pytest.mark.parametrize("action", ["logout", "password", "admin"])
+def test_revocation_session_redis_is_immediate(lab, tmp_path, action):
+    """Server-side sessions in Redis: the stolen cookie is refused at once, on every replica."""
+    summary = loadtest(
+        lab,
+        tmp_path,
+        "revocation",
+        "--server",
+        "session",
+        "--action",
+        action,
+        "-u",
+        "2",
+        "-t",
+        "3s",
+    )
+    check_clean(summary)
+    revocation = summary["revocation"]
+    assert revocation["samples"] > 0
+    assert revocation["actions"] == [action]
+    assert revocation["max_ms"] == 0
+    assert revocation["server_said_not_revoked"] == 0
+    assert set(revocation["per_replica"]) == {"session-1", "session-2"}
+
+
+def test_revocation_stateless_jwt_stays_open_until_expiry(lab, tmp_path):
+    """Stateless JWT: logout revokes nothing; the copy works until the token expires."""
+    summary = loadtest(
+        lab,
+        tmp_path,
+        "revocation",
+        "--server",
+        "jwt",
+        "--access-ttl",
+        str(SHORT_TTL),
+        "-u",
+        "2",
+        "-t",
+        "3s",
+    )
+    check_clean(summary)
+    assert summary["lab"]["access_ttl"] == SHORT_TTL
+    revocation = summary["revocation"]
+    assert revocation["samples"] > 0
+    assert revocation["max_ms"] > 0
+    # Bounded by the token's lifetime (whole seconds in `exp`, so up to one more second).
+    assert revocation["max_ms"] <= (SHORT_TTL + 1.5) * 1000
+    assert revocation["server_said_not_revoked"] == revocation["samples"]
+    assert set(revocation["per_replica"]) == {"jwt-1", "jwt-2"}
+    assert all(v["max_ms"] > 0 for v in revocation["per_replica"].values())
