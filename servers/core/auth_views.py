@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from .backend import Revocation
 from .errors import ApiError
 from .http import backend, json_body, login_required
 from .users import UserService
@@ -85,9 +86,11 @@ def list_sessions():
 @login_required
 def revoke_session(session_id: str):
     """End one of the caller's own sessions."""
-    if not backend().revoke_session(g.principal, session_id):
+    result = backend().revoke_session(g.principal, session_id)
+    if not result:
         raise ApiError(404, "not_found", "No active session of yours has this id.")
-    return jsonify(revoked=True, id=session_id)
+    report = result.to_json() if isinstance(result, Revocation) else {"revoked": True}
+    return jsonify(id=session_id, **report)
 
 
 @bp.post("/logout-all")

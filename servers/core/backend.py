@@ -56,6 +56,8 @@ class Revocation:
     count: int | None = None
     #: A sentence for people: what happened, and what did not.
     message: str = ""
+    #: More body fields (the JWT server hands a re-issued access token to the kept client).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The revocation as the API answers it."""
@@ -68,6 +70,7 @@ class Revocation:
         }
         if self.count is not None:
             body["sessions_revoked"] = self.count
+        body.update(self.extra)
         return body
 
 
@@ -119,8 +122,12 @@ class AuthBackend(ABC):
         """`{"tracked": bool, "sessions": [...], "message": str}` for GET /auth/sessions."""
 
     @abstractmethod
-    def revoke_session(self, principal: Principal, session_id: str) -> bool:
-        """End one of the user's own sessions; False when there is no such session."""
+    def revoke_session(self, principal: Principal, session_id: str) -> bool | Revocation:
+        """End one of the user's own sessions; False when there is no such session.
+
+        A backend that cannot end it at once (JWT refresh mode) returns a Revocation saying
+        until when it still works.
+        """
 
     @abstractmethod
     def clear_cookies(self, response: Response) -> None:

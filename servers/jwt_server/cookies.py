@@ -1,0 +1,94 @@
+"""Where the tokens travel: an HttpOnly cookie (as in the tutorial) or `Authorization: Bearer`.
+
+- `access_token`: the JWT, Path=/, HttpOnly (no JavaScript can read it, so an XSS cannot steal
+  it), SameSite=Lax (not sent on cross-site POSTs: CSRF), Secure from COOKIE_SECURE.
+- `refresh_token` (refresh mode): the opaque refresh token, Path=/auth/refresh, so the browser
+  sends it to that one endpoint and nowhere else; a leak through any other route is impossible.
+
+The same access token works either way. When both are present the header wins: a client that
+sends one means it.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Request, Response
+
+ACCESS_COOKIE = "access_token"
+REFRESH_COOKIE = "refresh_token"
+#: The refresh token is sent to this path only (and its sub-paths).
+REFRESH_PATH = "/auth/refresh"
+#: 256 bits from the OS CSPRNG, like a session id.
+REFRESH_TOKEN_BYTES = 32
+
+
+class BadCredential(Exception):
+    """A credential is present but malformed (e.g. `Authorization: Basic ...`)."""
+
+
+def new_refresh_token() -> str:
+    """A fresh, unguessable refresh token: opaque, it means something only to our Redis."""
+    return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+
+
+class TokenCookies:
+    """Reads the access token from a request; sets and expires both cookies."""
+
+    def __init__(self, secure: bool):
+        self.secure = secure
+
+    @staticmethod
+    def read_access(request: Request) -> tuple[str, str] | None:
+        """(token, "bearer"|"cookie"), None when there is none; BadCredential when malformed."""
+        header = request.headers.get("Authorization")
+        if header is not None:
+            scheme, _, token = header.strip().partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise BadCredential("The Authorization header must be 'Bearer <token>'.")
+            return token.strip(), "bearer"
+        cookie = request.cookies.get(ACCESS_COOKIE)
+        return (cookie, "cookie") if cookie else None
+
+    @staticmethod
+    def read_refresh(request: Request) -> str | None:
+        """The refresh token cookie, if the browser sent it (it does only to /auth/refresh)."""
+        return request.cookies.get(REFRESH_COOKIE) or None
+
+    def set_access(self, response: Response, token: str, max_age: int) -> None:
+        """Send the access token; the cookie dies with the token."""
+        response.set_cookie(
+            ACCESS_COOKIE,
+            token,
+            max_age=max_age,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="Lax",
+        )
+
+    def set_refresh(self, response: Response, token: str, max_age: int) -> None:
+        """Send the refresh token, scoped to the refresh endpoint."""
+        response.set_cookie(
+            REFRESH_COOKIE,
+            token,
+            max_age=max_age,
+            path=REFRESH_PATH,
+            httponly=True,
+            secure=self.secure,
+            samesite="Lax",
+        )
+
+    def expire(self, response: Response, refresh: bool = True) -> None:
+        """Tell the browser to drop the cookies (each with the path it was set with)."""
+        response.delete_cookie(
+            ACCESS_COOKIE, path="/", httponly=True, secure=self.secure, samesite="Lax"
+        )
+        if refresh:
+            response.delete_cookie(
+                REFRESH_COOKIE,
+                path=REFRESH_PATH,
+                httponly=True,
+                secure=self.secure,
+                samesite="Lax",
+            )

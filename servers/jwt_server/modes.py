@@ -1,0 +1,332 @@
+"""The three JWT modes: what a logout can revoke, how soon, and what each request costs.
+
+| mode      | logout                         | revocation takes effect      | Redis per request |
+|-----------|--------------------------------|------------------------------|-------------------|
+| stateless | expires the cookie, no more    | when the token expires       | 0                 |
+| denylist  | puts the token's jti on a list | at once                      | 1 (one MGET)      |
+| refresh   | revokes the refresh family     | at the next refresh (<=60 s) | 0                 |
+
+Each answer reports what really happened: `revoked: true` only when a copy of the credential is
+refused from now on; otherwise `valid_until`, the moment the last copy stops working.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from flask import Request, Response, current_app
+
+from ..core.backend import Principal, Revocation
+from ..core.errors import ApiError
+from ..core.redis_client import REDIS_DOWN
+from .cookies import new_refresh_token
+from .stores import DenylistStore, FamilyStore, new_family_id
+from .tokens import expiry, now_ms
+
+if TYPE_CHECKING:
+    from .backend import TokenBackend
+
+log = logging.getLogger(__name__)
+
+#: Seconds during which a just-rotated refresh token may be presented again without counting as
+#: theft: two tabs refreshing at once, or a retry after a lost response.
+DEFAULT_REFRESH_GRACE = 5.0
+
+
+def iso(moment: datetime) -> str:
+    """A time as the messages show it."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class Mode(ABC):
+    """What differs between the modes; the backend does the rest."""
+
+    #: JWT_MODE value, reported by /health.
+    name: str = ""
+    #: Store round trips an authenticated request costs (Server-Timing).
+    round_trips: int = 0
+
+    def __init__(self, backend: TokenBackend):
+        self.backend = backend
+
+    def configure(self, config: Mapping[str, Any]) -> None:  # noqa: B027 (optional hook)
+        """Read optional Flask config knobs."""
+
+    def check(self, claims: dict[str, Any]) -> str | None:
+        """Why a validly signed token is refused anyway, or None."""
+        return None
+
+    def login(self, user: dict[str, Any], request: Request, response: Response) -> dict[str, Any]:
+        """Issue the credentials of a fresh login; return the extra body fields."""
+        return self.backend.deliver(response, self.backend.mint(user))
+
+    @abstractmethod
+    def logout(self, principal: Principal, response: Response) -> Revocation:
+        """End this credential (as far as the mode can) and expire the cookies."""
+
+    @abstractmethod
+    def revoke_user(
+        self,
+        user_id: int,
+        keep: Principal | None,
+        request: Request | None,
+        response: Response | None,
+    ) -> Revocation:
+        """End every credential of a user but `keep` (as far as the mode can)."""
+
+    def list_sessions(self, principal: Principal) -> dict[str, Any]:
+        """No list where the server keeps no record of live tokens."""
+        return {"tracked": False, "sessions": [], "message": self.untracked_message}
+
+    #: Why there is no session list in this mode.
+    untracked_message = ""
+
+    def revoke_session(self, principal: Principal, session_id: str) -> bool | Revocation:
+        """Nothing to revoke by id where nothing is tracked (the API answers 404)."""
+        return False
+
+    def store_up(self) -> bool:
+        """Whether Redis answers (stateless mode too: the login rate limits live there)."""
+        try:
+            return bool(self.backend.redis.ping())
+        except REDIS_DOWN:
+            return False
+
+
+class StatelessMode(Mode):
+    """Nothing on the server: a token is valid until it expires, whatever happens."""
+
+    name = "stateless"
+    round_trips = 0
+    untracked_message = (
+        "Stateless tokens leave no trace on the server: there is no list of sessions, and none "
+        "can be revoked by id. Each token works until it expires."
+    )
+
+    def logout(self, principal: Principal, response: Response) -> Revocation:
+        self.backend.cookies.expire(response)
+        until = self.backend.copy_valid_until(principal.extra["claims"]["exp"])
+        return Revocation(
+            revoked=False,
+            valid_until=until,
+            message=(
+                "Stateless tokens cannot be revoked: the cookie was deleted from this browser, "
+                f"but a copy of the token keeps working until {iso(until)}."
+            ),
+        )
+
+    def revoke_user(self, user_id, keep=None, request=None, response=None) -> Revocation:
+        until = self.backend.copy_valid_until(time.time() + self.backend.access_ttl)
+        return Revocation(
+            revoked=False,
+            valid_until=until,
+            message=(
+                "Nothing was revoked: stateless mode keeps no record of the tokens it issued, so "
+                "every token already issued to this user keeps working until it expires, at the "
+                f"latest {iso(until)}."
+            ),
+        )
+
+
+class DenylistMode(Mode):
+    """Revocable tokens: every request asks Redis whether its token was revoked."""
+
+    name = "denylist"
+    round_trips = DenylistStore.round_trips
+    untracked_message = (
+        "The denylist records revoked tokens, not live ones: there is no list of sessions. "
+        "Log out everywhere (POST /auth/logout-all) to revoke every token at once."
+    )
+
+    def __init__(self, backend: TokenBackend):
+        super().__init__(backend)
+        self.store = DenylistStore(backend.redis)
+
+    def check(self, claims: dict[str, Any]) -> str | None:
+        return self.store.check(claims["jti"], int(claims["sub"]), float(claims["iat"]))
+
+    def logout(self, principal: Principal, response: Response) -> Revocation:
+        claims = principal.extra["claims"]
+        self.store.deny(claims["jti"], claims["exp"] + self.backend.leeway - time.time())
+        self.backend.cookies.expire(response)
+        return Revocation(
+            revoked=True,
+            message=(
+                "The token's id (jti) is on the denylist: this token, and any copy of it, is "
+                "refused from now on."
+            ),
+        )
+
+    def revoke_user(self, user_id, keep=None, request=None, response=None) -> Revocation:
+        # Tokens issued before the cut die. The cut is 1 ms ahead of now, so that a token issued
+        # in this very millisecond is on the dead side; the kept client's new token is issued at
+        # the cut itself, on the live side.
+        cut = round(now_ms() + 0.001, 3)
+        self.store.cut(user_id, cut, self.backend.access_ttl + self.backend.leeway + 1)
+        extra: dict[str, Any] = {}
+        if keep is not None and response is not None:
+            # The current token was issued before the cut too: hand the client a fresh one.
+            extra = self.backend.deliver(response, self.backend.mint(keep.user, now=cut))
+        others = "every other token" if keep is not None else "every token"
+        kept = " This client received a new token." if extra else ""
+        return Revocation(
+            revoked=True,
+            extra=extra,
+            message=(
+                f"{others.capitalize()} of this user is refused from now on (a per-user "
+                f"'revoked before' time in Redis).{kept}"
+            ),
+        )
+
+
+class RefreshMode(Mode):
+    """A short access token, checked without Redis, and a rotating refresh token in Redis."""
+
+    name = "refresh"
+    round_trips = FamilyStore.round_trips
+
+    def __init__(self, backend: TokenBackend):
+        super().__init__(backend)
+        settings = backend.settings
+        self.store = FamilyStore(backend.redis, settings.refresh_token_ttl, DEFAULT_REFRESH_GRACE)
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        self.store.grace = float(config.get("JWT_REFRESH_GRACE", DEFAULT_REFRESH_GRACE))
+
+    def _report(self, count: int, latest_exp: float, done: str) -> Revocation:
+        """`done`, plus the honest part: access tokens already issued live until they expire."""
+        until = self.backend.copy_valid_until(latest_exp)
+        if until <= datetime.now(UTC):
+            return Revocation(revoked=True, count=count, message=f"{done} No access token is left.")
+        return Revocation(
+            revoked=False,
+            valid_until=until,
+            count=count,
+            message=(
+                f"{done} Access tokens are checked without Redis in this mode, so one already "
+                f"issued (or a copy of it) keeps working until it expires, at the latest "
+                f"{iso(until)}."
+            ),
+        )
+
+    def login(self, user: dict[str, Any], request: Request, response: Response) -> dict[str, Any]:
+        # A new family per login: each device is its own session (the tutorial kept one refresh
+        # token per user, so logging in on a phone logged the laptop out).
+        refresh_token, now = new_refresh_token(), now_ms()
+        family = new_family_id()
+        issued = self.backend.mint(user, now=now, fam=family)
+        self.store.create(
+            family,
+            int(user["id"]),
+            refresh_token,
+            now,
+            issued.claims["exp"],
+            (request.user_agent.string or "")[:200],
+            request.remote_addr or "",
+        )
+        self.backend.cookies.set_refresh(response, refresh_token, self.store.refresh_ttl)
+        return self.backend.deliver(response, issued)
+
+    def refresh(self, request: Request, response: Response) -> dict[str, Any]:
+        """POST /auth/refresh: rotate the refresh token and issue a new access token."""
+        presented = self.backend.cookies.read_refresh(request)
+        if presented is None:
+            raise ApiError(401, "unauthorized", "No refresh token: log in first.")
+        successor, now = new_refresh_token(), now_ms()
+        access_exp = expiry(now, self.backend.access_ttl)
+        rotation = self.store.rotate(presented, successor, now, access_exp)
+        if rotation.outcome == "reuse":
+            log.warning(
+                "refresh token reuse: family %s of user %s revoked",
+                rotation.family,
+                rotation.user_id,
+            )
+            raise ApiError(
+                401,
+                "refresh_token_reused",
+                "This refresh token was already used, so someone else may hold a copy: the whole "
+                "session was revoked. Log in again.",
+            )
+        if rotation.outcome == "revoked":
+            raise ApiError(401, "unauthorized", "This session was revoked: log in again.")
+        if not rotation.ok:
+            raise ApiError(
+                401, "unauthorized", "The refresh token is not valid (expired or unknown)."
+            )
+        # The refresh is where the server looks at the account again: a deleted user or a new
+        # role shows up here, at most one access lifetime late.
+        user = current_app.extensions["authlab_users"].get(rotation.user_id)
+        if user is None:
+            self.store.revoke(rotation.user_id, rotation.family)
+            raise ApiError(401, "unauthorized", "This account no longer exists.")
+        issued = self.backend.mint(user, now=now, fam=rotation.family)
+        self.backend.cookies.set_refresh(response, successor, self.store.refresh_ttl)
+        return {"user": user, **self.backend.deliver(response, issued)}
+
+    def logout(self, principal: Principal, response: Response) -> Revocation:
+        claims = principal.extra["claims"]
+        family_exp = self.store.revoke(principal.user_id, claims["fam"])
+        self.backend.cookies.expire(response)
+        return self._report(
+            1 if family_exp is not None else 0,
+            max(claims["exp"], family_exp or 0),
+            "The refresh token of this session was revoked: it will never be refreshed again.",
+        )
+
+    def revoke_user(self, user_id, keep=None, request=None, response=None) -> Revocation:
+        keep_family = keep.extra["claims"]["fam"] if keep is not None else None
+        count, latest_exp = self.store.revoke_user(user_id, keep_family)
+        kept = ", except this one," if keep_family else ""
+        return self._report(
+            count,
+            latest_exp,
+            f"Every refresh-token session of this user{kept} was revoked ({count}).",
+        )
+
+    def list_sessions(self, principal: Principal) -> dict[str, Any]:
+        def when(ts: float) -> str:
+            return datetime.fromtimestamp(ts, UTC).isoformat()
+
+        current = principal.extra["claims"].get("fam")
+        families = sorted(self.store.list_user(principal.user_id), key=lambda f: f.created)
+        return {
+            "tracked": True,
+            "sessions": [
+                {
+                    "id": f.id,
+                    "created": when(f.created),
+                    "last_seen": when(f.last_seen),
+                    "expires": when(f.expires),
+                    "user_agent": f.user_agent,
+                    "ip": f.ip,
+                    "current": f.id == current,
+                }
+                for f in families
+            ],
+            "message": (
+                "Each session is a refresh-token family; last_seen is its last refresh. Revoking "
+                "one takes effect at its next refresh: its access token keeps working for at "
+                f"most {self.backend.access_ttl} s."
+            ),
+        }
+
+    def revoke_session(self, principal: Principal, session_id: str) -> bool | Revocation:
+        if not re.fullmatch(r"[0-9a-f]{32}", session_id):
+            return False
+        # Revoked only if it is the caller's own family (checked in the same script).
+        family_exp = self.store.revoke(principal.user_id, session_id)
+        if family_exp is None:
+            return False
+        return self._report(1, family_exp, "The session's refresh token was revoked.")
+
+
+#: JWT_MODE -> mode.
+MODES: dict[str, type[Mode]] = {
+    mode.name: mode for mode in (StatelessMode, DenylistMode, RefreshMode)
+}

@@ -1,0 +1,64 @@
+"""The JWT server's own routes: POST /auth/refresh (refresh mode) and the JWKS document."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Flask, current_app, g, jsonify, request
+
+from ..core.errors import ApiError, error_response
+
+if TYPE_CHECKING:
+    from .backend import TokenBackend
+
+#: Served in every mode.
+keys_bp = Blueprint("jwt_keys", __name__)
+#: Served in refresh mode only: elsewhere there is no refresh token to present.
+refresh_bp = Blueprint("jwt_refresh", __name__, url_prefix="/auth")
+
+
+def token_backend() -> TokenBackend:
+    """The app's token backend."""
+    return current_app.extensions["authlab_backend"]
+
+
+@keys_bp.get("/.well-known/jwks.json")
+def jwks():
+    """The public keys that verify our tokens (RS256/EdDSA; an HMAC secret is never published).
+    Retired keys stay listed while tokens they signed may live, so verifiers can rotate too."""
+    response = jsonify(token_backend().keys.jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@refresh_bp.post("/refresh")
+def refresh():
+    """Trade the refresh token (cookie, Path=/auth/refresh) for a new one and a new access token.
+    A refresh token presented twice, after the grace, revokes its whole family."""
+    backend = token_backend()
+    response = jsonify()
+    started = time.perf_counter()
+    try:
+        body = backend.strategy.refresh(request, response)  # type: ignore[attr-defined]
+    except ApiError as exc:
+        if exc.status != 401:
+            raise
+        # A dead refresh token: tell the browser to drop both cookies.
+        response = error_response(exc.status, exc.code, exc.message, exc.headers)
+        backend.clear_cookies(response)
+        return response
+    finally:
+        # Server-Timing shows the price of a refresh too: one round trip (the rotation script).
+        g.auth_ms = (time.perf_counter() - started) * 1000
+        g.auth_round_trips = 1
+        g.auth_checked = True
+    response.set_data(jsonify(body).get_data())
+    return response
+
+
+def register_views(app: Flask, backend: TokenBackend) -> None:
+    """JWKS always; /auth/refresh only where there is a refresh token."""
+    app.register_blueprint(keys_bp)
+    if backend.mode == "refresh":
+        app.register_blueprint(refresh_bp)
