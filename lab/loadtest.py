@@ -208,7 +208,24 @@ def scaling_seconds(args: argparse.Namespace) -> float:
     return stages * (args.stage_seconds or 20.0)
 
 
-def locust_command(args: argparse.Namespace, host: str, out: Path) -> list[str]:
+def revocation_timeout(args: argparse.Namespace, lab: Lab) -> float:
+    """How long the attacker keeps trying: the access token's lifetime plus room for the
+    server's clock-skew leeway, or 30 s when nothing bounds the window."""
+    if args.revocation_timeout:
+        return args.revocation_timeout
+    ttl = lab.config.access_ttl if args.server == "jwt" else None
+    return ttl + 20.0 if ttl else 30.0
+
+
+def stop_timeout(args: argparse.Namespace, lab: Lab) -> float:
+    """Seconds Locust lets running tasks finish at the end: a revocation trial in flight
+    completes (and is recorded) instead of being cut off."""
+    return revocation_timeout(args, lab) + 5 if args.scenario == "revocation" else 10.0
+
+
+def locust_command(
+    args: argparse.Namespace, host: str, out: Path, stop_after: float = 10.0
+) -> list[str]:
     """The Locust command line (secrets go through the environment, not here)."""
     command = [
         sys.executable,
@@ -225,7 +242,7 @@ def locust_command(args: argparse.Namespace, host: str, out: Path) -> list[str]:
         "--html",
         str(out / "report.html"),
         "--stop-timeout",
-        "10",
+        f"{stop_after:g}",
     ]
     if args.scenario != "scaling":  # the step shape sets users and stops by itself
         rate = args.rate if args.rate is not None else max(args.users, 1)
@@ -250,9 +267,7 @@ def locust_env(args: argparse.Namespace, lab: Lab, out: Path) -> dict[str, str]:
     env["AUTHLAB_ADMIN_EMAIL"] = lab.admin_email
     env["AUTHLAB_ADMIN_PASSWORD"] = lab.admin_password
     if args.scenario == "revocation":
-        ttl = lab.config.access_ttl if args.server == "jwt" else None
-        timeout = args.revocation_timeout or (ttl + 10 if ttl else 30)
-        env["AUTHLAB_REVOCATION_TIMEOUT"] = str(timeout)
+        env["AUTHLAB_REVOCATION_TIMEOUT"] = f"{revocation_timeout(args, lab):g}"
     if args.think_time is not None:
         env["AUTHLAB_THINK_TIME"] = args.think_time
     if args.stage_users:
@@ -293,12 +308,19 @@ def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 
 
 def run_locust(
-    command: list[str], env: dict[str, str], out: Path, planned: float, say, quiet: bool
+    command: list[str],
+    env: dict[str, str],
+    out: Path,
+    planned: float,
+    say,
+    quiet: bool,
+    grace: float = 10.0,
 ) -> tuple[int, list[str]]:
     """Run Locust to the end, printing progress and its warnings; return (exit code, warnings)."""
     log_path = out / "locust.log"
     history = out / f"{CSV_PREFIX}_stats_history.csv"
-    deadline = time.monotonic() + planned + 90  # ramp, stop-timeout and report writing
+    # Ramp-up, the stop timeout (`grace`) and report writing, with room to spare.
+    deadline = time.monotonic() + planned + grace + 90
     echoed: set[str] = set()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
@@ -322,7 +344,7 @@ def run_locust(
                     say(progress_line(now - started, planned, last_aggregate(history)))
                     next_progress = now + 5
                 if now > deadline:
-                    say("Locust overran its run time by 90 s: stopping it")
+                    say("Locust overran its run time by far: stopping it")
                     stop_group(proc)
                     try:
                         proc.wait(15)
@@ -430,6 +452,15 @@ def revocation_summary(
                 "mean_ms": statistics.fmean(windows),
                 "median_ms": statistics.median(windows),
                 "open_at_end": sum(1 for t in trials if t.get("open_at_end")),
+                # > 0: someone was let in after the `valid_until` the server announced.
+                "max_past_valid_until_ms": max(
+                    (
+                        t["past_valid_until_ms"]
+                        for t in trials
+                        if t.get("past_valid_until_ms") is not None
+                    ),
+                    default=None,
+                ),
                 "server_said_revoked": sum(1 for t in trials if t.get("server_revoked") is True),
                 "server_said_not_revoked": sum(
                     1 for t in trials if t.get("server_revoked") is False
@@ -603,11 +634,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=False)
         (out / "lab.json").write_text(json.dumps(lab_description(lab), indent=2) + "\n")
         host = lab.url(args.server)
-        command = locust_command(args, host, out)
+        command = locust_command(args, host, out, stop_timeout(args, lab))
         say(f"{args.scenario} on {host} for {planned:.0f}s; Locust output in {out}/locust.log")
         began = datetime.now(UTC)
         exit_code, cpu = run_locust(
-            command, locust_env(args, lab, out), out, planned, say, args.quiet
+            command,
+            locust_env(args, lab, out),
+            out,
+            planned,
+            say,
+            args.quiet,
+            grace=stop_timeout(args, lab),
         )
         summary = build_summary(args, lab, out, command, exit_code, cpu, began, datetime.now(UTC))
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

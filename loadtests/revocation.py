@@ -22,8 +22,10 @@ recorded twice:
   what the server claimed (`revoked`, `valid_until`); the runner puts it into summary.json.
 
 With server-side sessions in Redis the window is 0: the next request after logout is refused.
-With stateless JWT it is bounded only by the access token's lifetime, so the runner starts the lab
-with a short ACCESS_TOKEN_TTL for this scenario.
+With stateless JWT it is bounded only by the access token's lifetime (plus the server's clock-skew
+leeway), so the runner starts the lab with a short ACCESS_TOKEN_TTL for this scenario. Each line
+also says whether the server's claim held: `past_valid_until_ms` > 0 would mean the attacker got
+in after the `valid_until` the server announced.
 
 Usage:
     python -m lab loadtest revocation --server jwt -u 4 -t 30s --action logout
@@ -37,6 +39,7 @@ import json
 import time
 import uuid
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 import gevent
@@ -259,6 +262,11 @@ class RevocationUser(AuthUser):
         path = self.environment.parsed_options.revocation_file
         if not path:
             return
+        # Was the server's claim honest? Positive: let in after the `valid_until` it announced.
+        past_valid_until = None
+        if claim.get("valid_until") and seen.last_accepted is not None:
+            until = datetime.fromisoformat(claim["valid_until"]).timestamp()
+            past_valid_until = round((seen.last_accepted - until) * 1000, 3)
         line = {
             "time": revoked_at,
             "action": self.action,
@@ -268,6 +276,7 @@ class RevocationUser(AuthUser):
             "open_at_end": timed_out and seen.still_open,
             "server_revoked": claim.get("revoked"),
             "server_valid_until": claim.get("valid_until"),
+            "past_valid_until_ms": past_valid_until,
             **asdict(seen),
         }
         # One write() of one line, in append mode: safe with `--processes` workers too.
