@@ -10,16 +10,14 @@ of flags, so users and their sessions do too). `down()` stops everything by pid.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from . import haproxy, processes, redis_server, replicas
+from .launcher import Launcher, alive
 from .state import (
     DEFAULT_LOGIN_RATE_LIMIT,
     SERVERS,
@@ -50,11 +48,6 @@ class Replica:
     def url(self) -> str:
         """http://127.0.0.1:PORT of this replica alone."""
         return f"http://127.0.0.1:{self.port}"
-
-
-def _fingerprint(*parts: Any) -> str:
-    """A digest of how a process was started: equal digests mean nothing to restart."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _check_server(server: str) -> None:
@@ -243,7 +236,7 @@ class Lab:
                     replica_id=replicas.replica_id(server, index),
                     port=rec.port if rec else None,
                     pid=rec.pid if rec else None,
-                    running=bool(rec) and processes.is_running(rec.pid, rec.match),
+                    running=alive(rec),
                 )
             )
         return found
@@ -257,7 +250,7 @@ class Lab:
         """Everything `python -m lab status --json` prints."""
         state = self._reload()
         haproxy_rec = state.processes.get("haproxy")
-        haproxy_up = bool(haproxy_rec) and processes.is_running(haproxy_rec.pid, haproxy_rec.match)
+        haproxy_up = alive(haproxy_rec)
         lb: dict[tuple[str, str], str] = {}
         if haproxy_up:
             try:
@@ -280,7 +273,7 @@ class Lab:
             "redis": {
                 "pid": redis_rec.pid if redis_rec else None,
                 "port": redis_port,
-                "running": bool(redis_rec) and processes.is_running(redis_rec.pid, redis_rec.match),
+                "running": alive(redis_rec),
                 "ping": bool(redis_port) and redis_server.ping(redis_port),
             },
             "haproxy": {
@@ -320,23 +313,11 @@ class Lab:
                 raise LabError(module.INSTALL_HINT)
         with self._store.locked():
             state = self._store.load() or LabState()
-            was_running = _any_running(state)
-            state.config = self.config
-            state.ensure_secrets()
-            self._state = state
             # A lab this object starts is this object's to stop (`with`, or a failed `up`).
-            self._owns = self._owns or not was_running
-            actions: list[str] = []
-            try:
-                self._assign_ports(state)
-                actions += self._ensure_redis(state)
-                self._ensure_jwt_keys(state)
-                actions += self._ensure_replicas(state)
-                actions += self._ensure_haproxy(state)
-                self._wait_lb_ready(state)
-            finally:
-                self._store.save(state)
-        return actions
+            self._owns = self._owns or not _any_running(state)
+            state.config = self.config
+            self._state = state
+            return self._launcher(state).up()
 
     def down(self) -> list[str]:
         """Stop every process of the lab by pid; raise if anything still listens afterwards."""
@@ -344,258 +325,12 @@ class Lab:
             state = self._store.load()
             if state is None:
                 return []
-            stopped = []
-            records = list(state.processes.values())
-            # The balancer first (no new traffic), then the replicas and Redis together.
-            first = [r for r in records if r.name == "haproxy"]
-            rest = [r for r in records if r.name != "haproxy"]
-            for group in (first, rest):
-                running = [r for r in group if processes.is_running(r.pid, r.match)]
-                processes.stop([(r.pid, r.match) for r in running])
-                stopped += [r.name for r in running]
-            for rec in records:
-                rec.pid = None
-            self._store.save(state)
             self._state = state
             self._owns = False
-            ports = [r.port for r in records if r.port] + list(state.ports.values())
-            listening = sorted({p for p in ports if processes.is_listening(p)})
-            if listening:
-                raise LabError(f"ports still listening after down: {listening}")
-        return stopped
+            return self._launcher(state).down()
 
-    def _assign_ports(self, state: LabState) -> None:
-        """Frontend and Redis ports: as configured, else kept from the last run, else free."""
-        config = state.config
-        wanted = {
-            "session": config.session_port,
-            "jwt": config.jwt_port,
-            "stats": config.stats_port,
-            "redis": config.redis_port,
-        }
-        owner = {"redis": "redis"}
-        for name, port in wanted.items():
-            if port is None:
-                port = state.ports.get(name)
-                rec = state.processes.get(owner.get(name, "haproxy"))
-                ours = rec is not None and processes.is_running(rec.pid, rec.match)
-                if port is None or (not ours and processes.is_listening(port)):
-                    port = processes.free_port(exclude=_ports_in_use(state))
-            state.ports[name] = port
-
-    def _spawn(
-        self,
-        state: LabState,
-        name: str,
-        argv: list[str],
-        env: dict[str, str],
-        *,
-        port: int | None,
-        match: str,
-        fingerprint: str,
-    ) -> ProcessRecord:
-        """Start one process and record its pid at once (a failed `up` can still be downed)."""
-        log = self._store.logs / f"{name}.log"
-        with open(log, "a") as f:
-            f.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {name}\n")
-        pid = processes.spawn(argv, env={**processes.base_env(), **env}, log=log)
-        rec = ProcessRecord(name, pid, port, argv, str(log), match, fingerprint)
-        state.processes[name] = rec
-        self._store.save(state)
-        return rec
-
-    def _ensure_redis(self, state: LabState) -> list[str]:
-        binary = redis_server.executable()
-        assert binary is not None
-        port = state.ports["redis"]
-        directory = self.state_dir / "redis"
-        directory.mkdir(exist_ok=True)
-        argv = redis_server.argv(binary, port, directory, state.config.redis_persist)
-        fingerprint = _fingerprint(argv)
-        rec = state.processes.get("redis")
-        if rec and processes.is_running(rec.pid, rec.match):
-            if rec.fingerprint == fingerprint:
-                return ["redis: kept"]
-            processes.stop([(rec.pid, rec.match)])
-        self._log(f"starting redis-server on 127.0.0.1:{port}")
-        # redis-server rewrites its process title to "redis-server 127.0.0.1:PORT".
-        rec = self._spawn(
-            state, "redis", argv, {}, port=port, match=str(port), fingerprint=fingerprint
-        )
-        self._wait_redis(rec)
-        return ["redis: started"]
-
-    def _wait_redis(self, rec: ProcessRecord) -> None:
-        def ready() -> bool:
-            if not processes.is_running(rec.pid, rec.match):
-                raise LabError(f"redis-server exited:\n{processes.log_tail(rec.log)}")
-            return redis_server.ping(rec.port or 0)
-
-        processes.wait_until(ready, 15, "redis-server to answer PING")
-
-    def _ensure_jwt_keys(self, state: LabState) -> None:
-        """RS256/EdDSA: one key pair for all JWT replicas, kept while the algorithm stays."""
-        algorithm = state.config.algorithm
-        if algorithm == "HS256":
-            state.jwt_keys = None
-            return
-        keys = state.jwt_keys
-        if keys and keys.get("algorithm") == algorithm and Path(keys["private"]).exists():
-            return
-        state.jwt_keys = replicas.generate_jwt_keys(algorithm, self.state_dir / "keys" / algorithm)
-
-    def _replica_plan(
-        self, state: LabState, server: str, index: int
-    ) -> tuple[list[str], dict[str, str], int, str]:
-        """argv, env, port and fingerprint for one replica (its old port when it had one)."""
-        name = replicas.replica_id(server, index)
-        rec = state.processes.get(name)
-        running = rec is not None and processes.is_running(rec.pid, rec.match)
-        if rec and rec.port and (running or not processes.is_listening(rec.port)):
-            port = rec.port
-        else:
-            port = processes.free_port(exclude=_ports_in_use(state))
-        redis_url = redis_server.url(state.ports["redis"])
-        env = replicas.environment(server, index, state, self.state_dir, redis_url)
-        argv = replicas.argv(server, port, state.config)
-        return argv, env, port, _fingerprint(argv, env)
-
-    def _ensure_replicas(self, state: LabState) -> list[str]:
-        actions: list[str] = []
-        wanted = {
-            replicas.replica_id(server, index): (server, index)
-            for server in SERVERS
-            for index in range(1, state.config.replicas + 1)
-        }
-        # Replicas beyond the new count go away.
-        extra = [
-            rec
-            for name, rec in state.processes.items()
-            if name not in wanted and name.split("-")[0] in SERVERS
-        ]
-        processes.stop([(rec.pid, rec.match) for rec in extra])
-        for rec in extra:
-            del state.processes[rec.name]
-            actions.append(f"{rec.name}: stopped")
-        # Work out who must (re)start, stop those together, start them together.
-        plans = {}
-        for name, (server, index) in wanted.items():
-            plan = self._replica_plan(state, server, index)
-            rec = state.processes.get(name)
-            running = rec is not None and processes.is_running(rec.pid, rec.match)
-            if running and rec is not None and rec.fingerprint == plan[3]:
-                actions.append(f"{name}: kept")
-            else:
-                plans[name] = (server, index, plan, rec if running else None)
-        processes.stop([(rec.pid, rec.match) for *_, rec in plans.values() if rec is not None])
-        for name, (_, _, (argv, env, port, fingerprint), old) in plans.items():
-            self._log(f"starting {name} on 127.0.0.1:{port}")
-            self._spawn(
-                state,
-                name,
-                argv,
-                env,
-                port=port,
-                match=f"127.0.0.1:{port}",
-                fingerprint=fingerprint,
-            )
-            actions.append(f"{name}: {'restarted' if old else 'started'}")
-        self._wait_replicas(state, [(s, i) for s, i, *_ in plans.values()])
-        return actions
-
-    def _wait_replicas(self, state: LabState, pending: list[tuple[str, int]]) -> None:
-        """Until each replica answers /health as itself; a replica that exits fails at once."""
-        deadline = time.monotonic() + self.timeout
-        pending = list(pending)
-        while pending:
-            for server, index in list(pending):
-                rec = state.processes[replicas.replica_id(server, index)]
-                if not processes.is_running(rec.pid, rec.match):
-                    raise LabError(
-                        f"{rec.name} exited while starting; its log ({rec.log}) ends with:\n"
-                        + processes.log_tail(rec.log)
-                    )
-                if replicas.is_healthy(server, index, rec.port or 0):
-                    pending.remove((server, index))
-            if pending and time.monotonic() > deadline:
-                names = ", ".join(replicas.replica_id(s, i) for s, i in pending)
-                raise LabError(f"timed out waiting for {names} to answer /health")
-            if pending:
-                time.sleep(0.1)
-
-    def _ensure_haproxy(self, state: LabState) -> list[str]:
-        binary = haproxy.executable()
-        assert binary is not None
-        config = state.config
-        ports = {
-            server: [
-                state.processes[replicas.replica_id(server, i)].port or 0
-                for i in range(1, config.replicas + 1)
-            ]
-            for server in SERVERS
-        }
-        backends = haproxy.render_backends(ports)
-        backends_file = self.state_dir / "haproxy" / "backends.cfg"
-        socket_path = haproxy.admin_socket_path(self.state_dir)
-        env = haproxy.environment(
-            session_port=state.ports["session"],
-            jwt_port=state.ports["jwt"],
-            stats_port=state.ports["stats"],
-            admin_socket=socket_path,
-            lb_policy=config.lb_policy,
-        )
-        argv = haproxy.argv(binary, backends_file)
-        fingerprint = _fingerprint(argv, env, backends, haproxy.SHARED_CONFIG.read_text())
-        rec = state.processes.get("haproxy")
-        if rec and processes.is_running(rec.pid, rec.match):
-            if rec.fingerprint == fingerprint:
-                return ["haproxy: kept"]
-            processes.stop([(rec.pid, rec.match)])
-        backends_file.parent.mkdir(exist_ok=True)
-        backends_file.write_text(backends)
-        socket_path.unlink(missing_ok=True)
-        self._log(
-            f"starting haproxy (session :{state.ports['session']}, jwt :{state.ports['jwt']})"
-        )
-        rec = self._spawn(
-            state,
-            "haproxy",
-            argv,
-            env,
-            port=state.ports["session"],
-            match=str(backends_file),
-            fingerprint=fingerprint,
-        )
-        return ["haproxy: started"]
-
-    def _wait_lb_ready(self, state: LabState, only: list[tuple[str, int]] | None = None) -> None:
-        """Until HAProxy runs, sees every replica (or `only` those) up, and the frontends answer."""
-        rec = state.processes["haproxy"]
-        wanted = [
-            (server, haproxy.server_name(index))
-            for server, index in only
-            or [(s, i) for s in SERVERS for i in range(1, state.config.replicas + 1)]
-        ]
-
-        def all_up() -> bool:
-            if not processes.is_running(rec.pid, rec.match):
-                raise LabError(f"haproxy exited:\n{processes.log_tail(rec.log)}")
-            try:
-                status = haproxy.server_status(self.admin_socket)
-            except LabError:
-                return False
-            # "UP" once a check passed ("UP 1/2" is HAProxy's optimistic start, unchecked).
-            # MAINT is a server someone took out on purpose (`lb disable`): not waited for.
-            return all(status.get(key) == "UP" or status.get(key) == "MAINT" for key in wanted)
-
-        processes.wait_until(all_up, self.timeout, "HAProxy to see every replica up")
-        for server in SERVERS:
-            port = state.ports[server]
-            processes.wait_until(
-                lambda p=port: replicas.health(p) is not None,
-                self.timeout,
-                f"the {server} frontend on :{port}",
-            )
+    def _launcher(self, state: LabState) -> Launcher:
+        return Launcher(self._store, state, self.timeout, self._log)
 
     # -- faults ------------------------------------------------------------------------------
 
@@ -619,22 +354,16 @@ class Lab:
         with self._store.locked():
             rec = self._replica_record(server, index)
             state = self.state
-            if not processes.is_running(rec.pid, rec.match):
-                argv, env, port, fingerprint = self._replica_plan(state, server, index)
-                self._spawn(
-                    state,
-                    rec.name,
-                    argv,
-                    env,
-                    port=port,
-                    match=f"127.0.0.1:{port}",
-                    fingerprint=fingerprint,
-                )
-                self._wait_replicas(state, [(server, index)])
+            launcher = self._launcher(state)
+            if not alive(rec):
+                argv, env, port, digest = launcher.replica_plan(state, server, index)
+                launcher.spawn(state, rec.name, argv, env, port=port, match=f"127.0.0.1:{port}",
+                               fingerprint=digest)  # fmt: skip
+                launcher.wait_replicas(state, [(server, index)])
                 if port != rec.port:  # the old port was taken meanwhile: HAProxy must learn
-                    self._ensure_haproxy(state)
-            if "haproxy" in state.processes:
-                self._wait_lb_ready(state, only=[(server, index)])
+                    launcher.ensure_haproxy(state)
+            if alive(state.processes.get("haproxy")):
+                launcher.wait_lb_ready(state, only=[(server, index)])
 
     def redis_stop(self) -> None:
         """Stop the lab's Redis (SIGTERM). Without --redis-persist its data is gone."""
@@ -650,20 +379,14 @@ class Lab:
         with self._store.locked():
             state = self._reload()
             rec = state.processes.get("redis")
-            if rec and processes.is_running(rec.pid, rec.match):
-                return
             if rec is None:
                 raise LabError("this lab has no Redis yet: run `python -m lab up`")
-            self._spawn(
-                state,
-                "redis",
-                rec.argv,
-                {},
-                port=rec.port,
-                match=rec.match,
-                fingerprint=rec.fingerprint,
-            )
-            self._wait_redis(state.processes["redis"])
+            if alive(rec):
+                return
+            launcher = self._launcher(state)
+            rec = launcher.spawn(state, "redis", rec.argv, {}, port=rec.port, match=rec.match,
+                                 fingerprint=rec.fingerprint)  # fmt: skip
+            launcher.wait_redis(rec)
 
     def redis_pause(self, seconds: float) -> None:
         """CLIENT PAUSE: every Redis command waits up to `seconds` (returns at once)."""
@@ -688,10 +411,5 @@ class Lab:
         return f"Lab(state_dir={str(self.state_dir)!r}, config={self.config!r})"
 
 
-def _ports_in_use(state: LabState) -> set[int]:
-    """Every port this lab already uses, so a new one never doubles up."""
-    return set(state.ports.values()) | {r.port for r in state.processes.values() if r.port}
-
-
 def _any_running(state: LabState) -> bool:
-    return any(processes.is_running(r.pid, r.match) for r in state.processes.values())
+    return any(alive(r) for r in state.processes.values())

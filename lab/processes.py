@@ -93,6 +93,12 @@ def is_running(pid: int | None, match: str = "") -> bool:
     except PermissionError:  # someone else's process now: the pid was recycled
         return False
     cmdline = command_line(pid)
+    for _ in range(20):
+        # Empty for an instant while a process rewrites its title (redis-server does at start).
+        if cmdline != "":
+            break
+        time.sleep(0.005)
+        cmdline = command_line(pid)
     return cmdline is not None and match in cmdline
 
 
