@@ -1,0 +1,98 @@
+"""Fixtures for the JWT server's own tests: apps per mode and algorithm, logins, forged tokens."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import jwt
+import pytest
+
+from servers.jwt_server import create_app
+from tests.conftest import TEST_SECRET, base_config
+
+PASSWORD = "correct-horse-1"
+
+
+@pytest.fixture
+def make_app(redis_server, sqlite_url):
+    """Build JWT-server apps (replicas) sharing the private Redis and one SQL file.
+
+    Upper-case keys are Flask config (JWT_LEEWAY, JWT_REFRESH_GRACE); the rest are Settings.
+    """
+
+    def make(mode: str = "stateless", **overrides):
+        app = create_app(base_config(redis_server.url, sqlite_url, jwt_mode=mode, **overrides))
+        app.config["TESTING"] = True
+        return app
+
+    return make
+
+
+@pytest.fixture
+def login():
+    """Register a user on `app` (once) and return a logged-in client and the login body."""
+
+    def do(app, email="ada@example.com", password=PASSWORD, user_agent="pytest"):
+        client = app.test_client()
+        client.environ_base["HTTP_USER_AGENT"] = user_agent
+        client.post("/auth/register", json={"email": email, "password": password, "name": "Ada"})
+        response = client.post("/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return client, response.get_json()
+
+    return do
+
+
+def access_token(client) -> str:
+    """The client's access-token cookie."""
+    return client.get_cookie("access_token").value
+
+
+def refresh_token(client) -> str:
+    """The client's refresh-token cookie (it lives at Path=/auth/refresh)."""
+    return client.get_cookie("refresh_token", path="/auth/refresh").value
+
+
+def bearer(app, token: str, path: str = "/auth/me"):
+    """GET `path` with only an Authorization: Bearer header (a fresh client, no cookies)."""
+    return app.test_client().get(path, headers={"Authorization": f"Bearer {token}"})
+
+
+def b64(data: dict | bytes) -> str:
+    """Base64url JSON (or bytes), no padding."""
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def unverified(token: str) -> tuple[dict, dict]:
+    """(header, claims) of a token, without checking anything: what an attacker can read."""
+    return jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
+
+
+def valid_claims(**changes) -> dict:
+    """Claims like the server's, for a user that exists (id 1: the admin), with `changes`."""
+    now = time.time()
+    claims = {
+        "sub": "1",
+        "iat": now,
+        "nbf": int(now),
+        "exp": int(now) + 300,
+        "jti": "forged-jti",
+        "iss": "authlab",
+        "aud": "authlab-api",
+        "typ": "access",
+        "email": "admin@example.com",
+        "name": "Administrator",
+        "role": "admin",
+    }
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def sign_hs256(claims: dict, secret: str = TEST_SECRET, kid: str | None = None) -> str:
+    """An HS256 token signed with `secret` (by default the server's own)."""
+    from servers.jwt_server.keys import hmac_kid
+
+    return jwt.encode(claims, secret, algorithm="HS256", headers={"kid": kid or hmac_kid(secret)})
