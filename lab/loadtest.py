@@ -292,12 +292,13 @@ def progress_line(elapsed: float, planned: float, row: dict[str, str] | None) ->
     head = f"  [{elapsed:5.0f}s/{planned:.0f}s]"
     if row is None:
         return f"{head} starting users..."
+    p95 = f"{row['95%']} ms" if row.get("95%") not in (None, "", "N/A") else "-"
     return (
         f"{head} users {row.get('User Count', '?'):>4}  "
         f"req/s {float(row.get('Requests/s') or 0):7.1f}  "
         f"requests {row.get('Total Request Count', '?'):>7}  "
         f"failures {row.get('Total Failure Count', '?'):>4}  "
-        f"p95 {row.get('95%', '?')} ms"
+        f"p95 {p95}"
     )
 
 
@@ -447,6 +448,7 @@ def revocation_summary(
         summary.update(
             {
                 "actions": sorted({t["action"] for t in trials}),
+                "trials": len({(t.get("time"), t.get("host")) for t in trials}),
                 "samples": len(trials),
                 "max_ms": max(windows),
                 "mean_ms": statistics.fmean(windows),

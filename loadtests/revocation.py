@@ -143,7 +143,8 @@ class RevocationUser(AuthUser):
         """Log the admin in (again each trial: a short-lived access token may have expired).
 
         The client keeps its cookie, so the session server ends the admin's previous session at
-        each new login instead of piling them up."""
+        each new login instead of piling them up.
+        """
         options = self.environment.parsed_options
         with self.admin.post(
             "/auth/login",
