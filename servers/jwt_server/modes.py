@@ -199,6 +199,13 @@ class RefreshMode(Mode):
     def configure(self, config: Mapping[str, Any]) -> None:
         self.store.grace = float(config.get("JWT_REFRESH_GRACE", DEFAULT_REFRESH_GRACE))
 
+    def check(self, claims: dict[str, Any]) -> str | None:
+        # Every access token of this mode belongs to a family (e.g. not one minted while the
+        # server ran in another mode): revoking a session must be able to name it.
+        if not isinstance(claims.get("fam"), str):
+            return "This token belongs to no session of this server: log in again."
+        return None
+
     def _report(self, count: int, latest_exp: float, done: str) -> Revocation:
         """`done`, plus the honest part: access tokens already issued live until they expire."""
         until = self.backend.copy_valid_until(latest_exp)
@@ -282,6 +289,10 @@ class RefreshMode(Mode):
     def revoke_user(self, user_id, keep=None, request=None, response=None) -> Revocation:
         keep_family = keep.extra["claims"]["fam"] if keep is not None else None
         count, latest_exp = self.store.revoke_user(user_id, keep_family)
+        if not latest_exp:
+            # Not on record (Redis lost its data, or no login for a refresh lifetime): assume
+            # the worst rather than claim that nothing can still be working.
+            latest_exp = time.time() + self.backend.access_ttl
         kept = ", except this one," if keep_family else ""
         return self._report(
             count,

@@ -155,6 +155,6 @@ class TokenCodec:
             raise InvalidToken(reason or "The token is not valid.") from None
         if claims["typ"] != typ:
             raise InvalidToken(f"A '{claims['typ']}' token cannot be used as an {typ} token.")
-        if not str(claims["sub"]).isdigit():
+        if not (claims["sub"].isascii() and claims["sub"].isdigit()):
             raise InvalidToken("The token's subject is not a user of this server.")
         return claims

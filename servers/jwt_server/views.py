@@ -51,7 +51,7 @@ def refresh():
     finally:
         # Server-Timing shows the price of a refresh too: one round trip (the rotation script).
         g.auth_ms = (time.perf_counter() - started) * 1000
-        g.auth_round_trips = 1
+        g.auth_round_trips = 1 if backend.cookies.read_refresh(request) else 0
         g.auth_checked = True
     response.set_data(jsonify(body).get_data())
     return response

@@ -188,3 +188,23 @@ def test_forged_tokens_never_reach_redis_in_denylist_mode(make_app, redis_server
     assert calls == {}
     assert all(r.status_code == 401 for r in responses)
     assert responses[0].headers["Server-Timing"].endswith('desc="store=0"')
+
+
+def test_any_change_to_header_or_payload_is_refused(app, login):
+    """Flip every character of the signed part: the signature covers the encoded text, so each
+    change is caught (and none of them makes the server fail with a 500)."""
+    _, body = login(app)
+    token = body["access_token"]
+    signed_part = token.rsplit(".", 1)[0]
+    alphabet = "AQgw"  # base64url characters differing in every bit position
+    client = app.test_client()
+    statuses = set()
+    for i, char in enumerate(signed_part):
+        if char == ".":
+            continue
+        replacement = next(c for c in alphabet if c != char)
+        forged = token[:i] + replacement + token[i + 1 :]
+        statuses.add(
+            client.get("/auth/me", headers={"Authorization": f"Bearer {forged}"}).status_code
+        )
+    assert statuses == {401}

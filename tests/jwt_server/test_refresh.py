@@ -238,3 +238,20 @@ def test_an_idle_family_expires(make_app, login):
 
 def test_refresh_route_exists_only_in_refresh_mode(make_app):
     assert make_app("stateless").test_client().post("/auth/refresh").status_code == 404
+
+
+def test_a_token_from_another_mode_is_refused_in_refresh_mode(make_app, login):
+    """Same key, but minted without a family (the server ran stateless before): no session
+    could ever revoke it, so refresh mode does not accept it."""
+    _, body = login(make_app("stateless"))
+    response = bearer(make_app("refresh"), body["access_token"])
+    assert response.status_code == 401
+    assert "no session" in response.get_json()["message"]
+
+
+def test_revocation_assumes_the_worst_when_redis_lost_its_records(app, login, redis_server):
+    victim, body = login(app)
+    redis_server.client().flushall()  # a Redis restart without persistence
+    report = victim.post("/auth/logout-all").get_json()
+    assert report["revoked"] is False and report["valid_until"]
+    assert bearer(app, body["access_token"]).status_code == 200  # as reported: it still works

@@ -42,11 +42,12 @@ LATEST_PREFIX = "uexp:"
 
 DOWN_MESSAGE = "The refresh-token store (Redis) is unavailable; try again shortly."
 
-# Keep the latest access-token expiry of a user (a few seconds past it, then it is useless).
+# Keep the latest access-token expiry of a user, for a refresh lifetime (then "not on record"
+# means "nothing issued for that long", not "forgotten").
 RAISE_LATEST = """
-local function raise_latest(key, exp)
+local function raise_latest(key, exp, ttl)
   if tonumber(exp) > tonumber(redis.call('GET', key) or '0') then
-    redis.call('SET', key, exp, 'EXAT', math.ceil(tonumber(exp)) + 60)
+    redis.call('SET', key, exp, 'EX', ttl)
   end
 end
 """
@@ -62,7 +63,7 @@ redis.call('HSET', KEYS[2], 'uid', ARGV[2], 'created', ARGV[3], 'last_seen', ARG
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
-raise_latest(KEYS[4], ARGV[7])
+raise_latest(KEYS[4], ARGV[7], ARGV[4])
 return 1
 """
 )
@@ -111,7 +112,7 @@ redis.call('SET', KEYS[2], cjson.encode({f = rec.f, u = rec.u, s = 'a'}), 'EX', 
 redis.call('HSET', fam, 'active', active, 'last_seen', ARGV[1], 'exp', ARGV[9])
 redis.call('EXPIRE', fam, ARGV[4])
 redis.call('EXPIRE', ARGV[7] .. rec.u, ARGV[4])
-raise_latest(ARGV[8] .. rec.u, ARGV[9])
+raise_latest(ARGV[8] .. rec.u, ARGV[9], ARGV[4])
 return {outcome, rec.f, rec.u}
 """
 )
