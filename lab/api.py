@@ -225,7 +225,7 @@ class Lab:
     def replicas(self, server: str) -> list[Replica]:
         """The replicas of one server, in index order (1-based, as in `session-1`)."""
         _check_server(server)
-        state = self.state
+        state = self._reload()  # another process (the CLI, a notebook) may have changed it
         found = []
         for index in range(1, state.config.replicas + 1):
             rec = state.processes.get(replicas.replica_id(server, index))

@@ -196,13 +196,14 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     store = StateStore(resolve_state_dir(args.state_dir))
-    if store.load() is None:
+    state = store.load()
+    if state is None:
         if args.json:
             print(json.dumps({"running": False, "state_dir": str(store.dir)}))
         else:
             print(f"No lab in {store.dir}. Start one with `python -m lab up`.")
         return 1
-    lab = Lab.from_config(store.load().config, state_dir=store.dir)  # type: ignore[union-attr]
+    lab = Lab.from_config(state.config, state_dir=store.dir)
     status = lab.status()
     if args.json:
         print(json.dumps(status, indent=2))
@@ -213,18 +214,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     print_summary(lab)
     redis = status["redis"]
     print(
-        f"\n  redis      pid {redis['pid']}  port {redis['port']}  "
+        f"\n  redis      pid {redis['pid'] or '-'}  port {redis['port']}  "
         f"{'answers' if redis['ping'] else 'DOES NOT ANSWER'}"
     )
     print(
-        f"  haproxy    pid {status['haproxy']['pid']}  "
+        f"  haproxy    pid {status['haproxy']['pid'] or '-'}  "
         f"{'running' if status['haproxy']['running'] else 'STOPPED'}"
     )
     for server in SERVERS:
         for row in status["replicas"][server]:
             health = "healthy" if row["healthy"] else ("UNHEALTHY" if row["running"] else "STOPPED")
             print(
-                f"  {row['replica_id']:<10} pid {row['pid']}  port {row['port']}  {health}"
+                f"  {row['replica_id']:<10} pid {row['pid'] or '-'}  port {row['port']}  {health}"
                 f"  store={row['store']}  haproxy={row['lb']}"
             )
     return 0

@@ -65,21 +65,22 @@ class Launcher:
         """Stop every recorded process: HAProxy first (no new traffic), then all the rest."""
         state = self.state
         records = list(state.processes.values())
-        stopped = []
-        first = [r for r in records if r.name == "haproxy"]
-        rest = [r for r in records if r.name != "haproxy"]
-        for group in (first, rest):
-            running = [r for r in group if alive(r)]
-            processes.stop([(r.pid, r.match) for r in running])
-            stopped += [r.name for r in running]
+        running = [r for r in records if alive(r)]
+        for group in ([r for r in running if r.name == "haproxy"], running):
+            processes.stop([(r.pid, r.match) for r in group])
         for rec in records:
             rec.pid = None
         self.store.save(state)
-        ports = [r.port for r in records if r.port] + list(state.ports.values())
-        listening = sorted({p for p in ports if processes.is_listening(p)})
+        # Everything stopped must have let go of its ports (HAProxy holds the frontends).
+        ports = {r.port for r in running if r.port}
+        if any(r.name == "haproxy" for r in running):
+            ports |= {
+                state.ports[name] for name in ("session", "jwt", "stats") if name in state.ports
+            }
+        listening = sorted(p for p in ports if processes.is_listening(p))
         if listening:
             raise LabError(f"ports still listening after down: {listening}")
-        return stopped
+        return [r.name for r in running]
 
     def _assign_ports(self, state: LabState) -> None:
         """Frontend and Redis ports: as configured, else kept from the last run, else free."""

@@ -66,14 +66,14 @@ def test_redis_stopped_session_server_503_jwt_keeps_serving(lab):
         assert stores == {"down"}
     finally:
         lab.redis_start()
+
     # Recovery by itself: no restart of any replica. Without persistence the old sessions are
     # gone (401, log in again), and new ones work.
-    wait_until(
-        lambda: session_client.get(lab.session_url + "/auth/me", timeout=HTTP_TIMEOUT).status_code
-        != 503,
-        10,
-        "the session server to notice Redis is back",
-    )
+    def store_is_back() -> bool:
+        response = session_client.get(lab.session_url + "/auth/me", timeout=HTTP_TIMEOUT)
+        return response.status_code != 503
+
+    wait_until(store_is_back, 10, "the session server to notice Redis is back")
     assert {status for status, _ in hits(session_client, lab.session_url + "/auth/me", 3)} == {401}
     fresh = logged_in(lab.session_url, {"email": user["email"], "password": PASSWORD})
     assert {status for status, _ in hits(fresh, lab.session_url + "/auth/me", 3)} == {200}

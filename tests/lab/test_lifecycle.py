@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jwt
 import pytest
 import requests
 
@@ -55,6 +56,22 @@ def test_fewer_replicas_then_more(lab_as):
     lab = lab_as(replicas=3)
     seen = {replica for _, replica in hits(requests.Session(), lab.jwt_url + "/health", 6)}
     assert seen == {"jwt-1", "jwt-2", "jwt-3"}
+
+
+@pytest.mark.parametrize("algorithm", ["EdDSA", "RS256"])
+def test_asymmetric_keys_are_shared_by_every_jwt_replica(lab_as, algorithm):
+    before = pids(lab_as())
+    lab = lab_as(algorithm=algorithm)
+    after = pids(lab)
+    assert all(after[f"session-{i}"] == before[f"session-{i}"] for i in (1, 2, 3))
+    assert Path(lab.state.jwt_keys["private"]).stat().st_mode & 0o777 == 0o600
+    client = logged_in(lab.jwt_url)
+    token = client.cookies["access_token"]
+    assert jwt.get_unverified_header(token)["alg"] == algorithm
+    # One key pair for all replicas: a token signed by one verifies on every other.
+    results = hits(client, lab.jwt_url + "/auth/me", 6)
+    assert {status for status, _ in results} == {200}
+    assert len({replica for _, replica in results}) == 3
 
 
 def run_cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
