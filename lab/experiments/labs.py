@@ -1,0 +1,185 @@
+"""The labs experiments run on: one private lab, reconfigured between experiments.
+
+Starting a lab costs seconds (Redis, two servers times N gunicorn replicas, HAProxy), and
+`Lab.reconfigure` restarts only what a change of flags touches, keeping Redis and the users. So
+an experiment never starts a lab of its own: it asks a `LabPool` for a configuration, and the
+pool either reuses the running lab as it is, or changes just what differs.
+
+The pool starts its lab in a temporary state directory (never the user's `.lab/`) and stops it
+when closed. Set AUTHLAB_EXPERIMENT_LAB to a state directory to share one lab between several
+processes (the notebook tests do): the pool then attaches to the lab there, or starts one there,
+and leaves it running for whoever set the variable to stop.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..api import Lab
+from .scale import Scale, get_scale
+
+#: A state directory holding a lab that experiments may reuse and reconfigure (not stop).
+SHARED_LAB_ENV = "AUTHLAB_EXPERIMENT_LAB"
+
+#: What every experiment lab starts from; an experiment states only what it needs different.
+BASELINE = {
+    "lb_policy": "roundrobin",
+    "session_store": "redis",
+    "jwt_mode": "stateless",
+    "algorithm": "HS256",
+    "workers": 1,
+    "threads": 4,
+}
+
+
+def mode_of(lab: Lab, server: str) -> str:
+    """The session store ("redis", "memory") or the JWT mode a lab runs `server` with."""
+    return lab.config.session_store if server == "session" else lab.config.jwt_mode
+
+
+def jwt_leeway(lab: Lab) -> float:
+    """Seconds the JWT server accepts a token past its `exp` (clock-skew leeway): the lab's
+    JWT_LEEWAY if it sets one, else the server's default, read from its code."""
+    if "JWT_LEEWAY" in lab.config.env:
+        return float(lab.config.env["JWT_LEEWAY"])
+    try:
+        from servers.jwt_server.tokens import DEFAULT_LEEWAY
+    except ImportError:
+        return 0.0
+    return float(DEFAULT_LEEWAY)
+
+
+def refresh_grace(lab: Lab) -> float:
+    """Seconds within which the JWT server forgives a second refresh with the same token (two
+    tabs): the lab's JWT_REFRESH_GRACE if it sets one, else the server's default."""
+    if "JWT_REFRESH_GRACE" in lab.config.env:
+        return float(lab.config.env["JWT_REFRESH_GRACE"])
+    try:
+        from servers.jwt_server.modes import DEFAULT_REFRESH_GRACE
+    except ImportError:
+        return 0.0
+    return float(DEFAULT_REFRESH_GRACE)
+
+
+#: Settings that only one server reads: asking for a lab "for the JWT server" leaves the
+#: session store as it is (and the other way round), which saves restarts between experiments.
+ONLY_FOR = {
+    "session": ("jwt_mode", "access_ttl", "algorithm"),
+    "jwt": ("session_store", "redis_persist"),
+}
+
+
+class LabPool:
+    """Hands out a running lab in the configuration an experiment asks for."""
+
+    def __init__(
+        self,
+        scale: Scale | None = None,
+        *,
+        lab: Lab | None = None,
+        state_dir: str | os.PathLike[str] | None = None,
+        log: Callable[[str], None] | None = None,
+    ):
+        self.scale = scale or get_scale()
+        self.log = log or (lambda message: None)
+        self._lab = lab
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._state_dir = state_dir or os.environ.get(SHARED_LAB_ENV) or None
+        #: True when closing the pool must stop the lab (it started it in its own temp dir).
+        self._owns = False
+        #: Seconds spent starting and reconfiguring labs (the report shows it).
+        self.setup_seconds = 0.0
+
+    def defaults(self) -> dict[str, Any]:
+        """The configuration every request starts from at this scale."""
+        return {
+            **BASELINE,
+            "replicas": self.scale.replicas,
+            "access_ttl": self.scale.access_ttl,
+            "bcrypt_rounds": self.scale.bcrypt_rounds,
+            "redis_persist": False,
+        }
+
+    def wanted(self, server: str | None = None, **config: Any) -> dict[str, Any]:
+        """The full configuration `get(server, **config)` would run."""
+        defaults = self.defaults()
+        if server is not None and self._lab is not None:
+            for key in ONLY_FOR[server]:
+                defaults.pop(key, None)
+        return {**defaults, **config}
+
+    def changes(self, server: str | None = None, **config: Any) -> dict[str, Any]:
+        """The settings `get(server, **config)` would change on the running lab."""
+        wanted = self.wanted(server, **config)
+        if self._lab is None:
+            return wanted
+        return {k: v for k, v in wanted.items() if getattr(self._lab.config, k) != v}
+
+    def get(self, server: str | None = None, **config: Any) -> Lab:
+        """A running lab configured as the defaults plus `config` (only differences restart).
+
+        With `server`, settings only the other server reads stay as they are.
+        """
+        wanted = self.wanted(server, **config)
+        started = time.perf_counter()
+        if self._lab is None:
+            self._lab = self._attach_or_start(wanted)
+        else:
+            changes = {k: v for k, v in wanted.items() if getattr(self._lab.config, k) != v}
+            if changes:
+                self.log(
+                    "reconfiguring the lab: " + ", ".join(f"{k}={v}" for k, v in changes.items())
+                )
+            # `up` also restarts whatever an experiment left stopped (a killed replica, Redis).
+            self._lab.reconfigure(**changes)
+        self.setup_seconds += time.perf_counter() - started
+        return self._lab
+
+    def _attach_or_start(self, wanted: dict[str, Any]) -> Lab:
+        if self._state_dir is not None:
+            lab = Lab.attach(self._state_dir)
+            if lab is not None:
+                self.log(f"reusing the lab in {self._state_dir}")
+                lab.reconfigure(**wanted)
+                return lab
+            state_dir = Path(self._state_dir)
+        else:
+            # A short path: HAProxy's admin socket lives inside, and unix sockets are ~100 bytes.
+            self._tmp = tempfile.TemporaryDirectory(prefix="authlab-")
+            state_dir = Path(self._tmp.name)
+            self._owns = True
+        self.log(f"starting a lab: {wanted['replicas']} replica(s) of each server in {state_dir}")
+        lab = Lab(state_dir=state_dir, **wanted)
+        try:
+            lab.up()
+        except BaseException:
+            lab.down()
+            raise
+        return lab
+
+    @property
+    def lab(self) -> Lab | None:
+        """The lab as it runs now (None before the first `get`)."""
+        return self._lab
+
+    def close(self) -> None:
+        """Stop the lab if this pool started it, and remove its temporary directory."""
+        try:
+            if self._lab is not None and self._owns:
+                self._lab.down()
+        finally:
+            self._lab = None
+            if self._tmp is not None:
+                self._tmp.cleanup()
+                self._tmp = None
+
+    def __enter__(self) -> LabPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,84 @@
+"""How big an experiment runs: seconds for tests and CI (`quick`), minutes for a study (`full`).
+
+Every experiment takes its sizes as arguments; a `Scale` is just a named set of them, so the
+notebooks, the report and the tests can say "quick" or "full" in one word. The environment
+variable AUTHLAB_SCALE picks one for the notebooks (`AUTHLAB_SCALE=full jupyter lab`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+#: The environment variable that picks the scale of the notebooks' experiments.
+SCALE_ENV = "AUTHLAB_SCALE"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The knobs that decide how long an experiment takes and how much it can tell."""
+
+    name: str
+    #: Replicas of each server in the labs the experiments start.
+    replicas: int
+    #: JWT access-token lifetime (seconds) where a stateless window is measured: it *is* the
+    #: window, so a short one keeps the run short without changing the lesson.
+    access_ttl: int
+    #: bcrypt cost in the experiments' labs: logins are setup here, not the thing measured.
+    bcrypt_rounds: int
+    #: Seconds of load behind each latency figure (p95) and each point of the scaling curve.
+    load_seconds: float
+    #: Concurrent clients of the load generator.
+    load_threads: int
+    #: Replica counts of the scaling curve.
+    scaling_replicas: tuple[int, ...]
+    #: Sessions created to measure Redis bytes per session.
+    sessions: int
+    #: Requests each client makes when counting the memory store's refusals.
+    probes: int
+    #: Seconds of the failure experiments: steady state before, fault, recovery after.
+    fault_before: float
+    fault_seconds: float
+    fault_after: float
+
+
+QUICK = Scale(
+    name="quick",
+    replicas=2,
+    access_ttl=2,
+    bcrypt_rounds=4,
+    load_seconds=1.5,
+    load_threads=4,
+    scaling_replicas=(1, 2),
+    sessions=200,
+    probes=12,
+    fault_before=1.0,
+    fault_seconds=2.5,
+    fault_after=3.0,
+)
+
+FULL = Scale(
+    name="full",
+    replicas=3,
+    access_ttl=10,
+    bcrypt_rounds=4,
+    load_seconds=15.0,
+    load_threads=16,
+    scaling_replicas=(1, 2, 3),
+    sessions=5000,
+    probes=60,
+    fault_before=5.0,
+    fault_seconds=10.0,
+    fault_after=10.0,
+)
+
+SCALES = {scale.name: scale for scale in (QUICK, FULL)}
+
+
+def get_scale(name: str | None = None) -> Scale:
+    """The named scale, else $AUTHLAB_SCALE, else quick."""
+    name = (name or os.environ.get(SCALE_ENV) or "quick").strip().lower()
+    try:
+        return SCALES[name]
+    except KeyError:
+        raise ValueError(f"{SCALE_ENV} must be one of {', '.join(SCALES)}, not {name!r}") from None

@@ -1,0 +1,583 @@
+"""`python -m lab report [--quick]`: run the experiments, write one self-contained HTML report.
+
+    python -m lab report --quick      # about two minutes: small sizes, short windows
+    python -m lab report              # the full study: bigger samples, 3 replicas, longer runs
+
+The report starts its own lab in a temporary directory (your `.lab/` lab, if one runs, is left
+alone), reconfigures it between experiments, stops it at the end, and writes
+`reports/<timestamp>/index.html` (plots embedded as PNG, tables, and a summary of what each
+mechanism did) and `summary.json` (the headline numbers). Every plot comes from this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from .experiments import (
+    CONFIGURATIONS,
+    LabPool,
+    Scale,
+    bytes_per_session,
+    credential_anatomy,
+    fault_timeline,
+    get_scale,
+    memory_store_refusals,
+    plots,
+    refresh_token_theft,
+    revocation_study,
+    stolen_cookie_timeline,
+    store_footprint,
+    throughput_by_replicas,
+)
+from .experiments.summary import headline, mechanism_summary
+from .state import REPO_ROOT
+
+#: Where reports go unless `--out` says otherwise.
+DEFAULT_REPORTS_DIR = REPO_ROOT / "reports"
+
+
+class Progress:
+    """Progress lines with the time since the start: `[  12.3s] revocation: jwt stateless`."""
+
+    def __init__(self, stream=None):
+        self.started = time.perf_counter()
+        self.stream = stream or sys.stdout
+
+    def __call__(self, message: str) -> None:
+        elapsed = time.perf_counter() - self.started
+        print(f"[{elapsed:6.1f}s] {message}", file=self.stream, flush=True)
+
+
+def run_experiments(scale: Scale, say: Callable[[str], None]) -> dict[str, Any]:
+    """Every experiment of the report, in an order that keeps lab restarts few.
+
+    An experiment that fails is recorded (with its traceback) and the others still run.
+    """
+    results: dict[str, Any] = {"errors": []}
+
+    def step(name: str, fn: Callable[[], Any]) -> None:
+        started = time.perf_counter()
+        try:
+            results[name] = fn()
+        except Exception as exc:  # noqa: BLE001 (the report must say what failed, and go on)
+            say(f"{name} FAILED: {type(exc).__name__}: {exc}")
+            results["errors"].append(
+                {
+                    "experiment": name,
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc(),
+                }
+            )
+        else:
+            say(f"{name}: done in {time.perf_counter() - started:.1f} s")
+
+    with LabPool(scale, log=say) as pool:
+        say(f"scale {scale.name}: {scale.replicas} replicas, JWT access TTL {scale.access_ttl} s")
+        lab = pool.get()
+
+        def anatomy() -> dict[str, Any]:
+            found = {"credentials": [], "footprints": [], "memory": []}
+            for server in ("session", "jwt"):
+                found["credentials"].append(credential_anatomy(lab, server))
+                found["footprints"].append(store_footprint(lab, server))
+            found["memory"].append(bytes_per_session(lab, "session", scale.sessions))
+            refresh = pool.get("jwt", jwt_mode="refresh")
+            found["credentials"].append(credential_anatomy(refresh, "jwt"))
+            found["footprints"].append(store_footprint(refresh, "jwt"))
+            found["memory"].append(bytes_per_session(refresh, "jwt", scale.sessions))
+            return found
+
+        step("anatomy", anatomy)
+        step("revocation", lambda: revocation_study(pool, CONFIGURATIONS, progress=say))
+
+        step(
+            "memory_store",
+            lambda: memory_store_refusals(
+                pool,
+                (("memory", "sticky"), ("memory", "roundrobin"), ("redis", "roundrobin")),
+                clients=4,
+                probes=scale.probes,
+                progress=say,
+            ),
+        )
+        # The JWT server's stolen-cookie timeline runs after the refresh theft, so that the
+        # JWT replicas restart once for each mode.
+        step("stolen_cookie", lambda: [stolen_cookie_timeline(pool.get("session"), "session")])
+        step("refresh_theft", lambda: refresh_token_theft(pool.get("jwt", jwt_mode="refresh")))
+        if "stolen_cookie" in results:
+            step(
+                "stolen_cookie_jwt",
+                lambda: stolen_cookie_timeline(pool.get("jwt", jwt_mode="stateless"), "jwt"),
+            )
+            if "stolen_cookie_jwt" in results:
+                results["stolen_cookie"].append(results.pop("stolen_cookie_jwt"))
+
+        def failures() -> list[dict[str, Any]]:
+            found = []
+            for fault in ("redis", "replica"):
+                say(f"failures: {fault}")
+                # Redis keeps its data across the stop (append-only file), as it would in
+                # production: what the plot shows is the outage, not a mass logout after it.
+                # JWTs live the server's default lifetime: none expires during the run.
+                faulty = pool.get(redis_persist=True, access_ttl=None)
+                found.append(
+                    fault_timeline(
+                        faulty,
+                        fault,
+                        before=scale.fault_before,
+                        duration=scale.fault_seconds,
+                        after=scale.fault_after,
+                    )
+                )
+            return found
+
+        step("failures", failures)
+        step(
+            "scaling",
+            lambda: throughput_by_replicas(
+                pool,
+                tuple(sorted(scale.scaling_replicas, reverse=True)),
+                seconds=scale.load_seconds,
+                threads=scale.load_threads,
+                access_ttl=None,
+                progress=say,
+            ),
+        )
+        results["setup_seconds"] = pool.setup_seconds
+    return results
+
+
+def png(fig: Figure) -> str:
+    """A figure as a base64 PNG data URI (the report is one file, no images beside it)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def figures(results: dict[str, Any]) -> dict[str, str]:
+    """Every plot of the report, drawn from this run's results."""
+    drawn: dict[str, Callable[[], Figure]] = {}
+    if "anatomy" in results:
+        drawn["credential_sizes"] = lambda: plots.credential_sizes(
+            results["anatomy"]["credentials"]
+        )
+        drawn["session_memory"] = lambda: plots.session_memory(results["anatomy"]["memory"])
+    if "revocation" in results:
+        rev = results["revocation"]
+        drawn["revocation_windows"] = lambda: plots.revocation_windows(rev["windows"])
+        drawn["tradeoff"] = lambda: plots.tradeoff(rev["windows"], rev["costs"])
+    if "stolen_cookie" in results:
+        drawn["stolen_timeline"] = lambda: plots.stolen_timeline(results["stolen_cookie"])
+    if "refresh_theft" in results:
+        drawn["refresh_theft"] = lambda: plots.refresh_theft(results["refresh_theft"])
+    if "memory_store" in results:
+        drawn["memory_refusals"] = lambda: plots.memory_refusals(results["memory_store"])
+    for i, result in enumerate(results.get("failures", [])):
+        drawn[f"fault_{result['fault']}"] = lambda r=result: plots.fault(r)
+        del i
+    if "scaling" in results:
+        drawn["scaling"] = lambda: plots.scaling(results["scaling"])
+    return {name: png(make()) for name, make in drawn.items()}
+
+
+# -- HTML ------------------------------------------------------------------------------------
+
+CSS = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.45; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em;
+       margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f5f5f5; } img { max-width: 100%; }
+.meta { color: #666; font-size: 0.9em; } .error { background: #fee; padding: 0.5em; }
+code, pre { background: #f6f6f6; } pre { padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
+li { margin: 0.2em 0; }
+"""
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """An HTML table of tidy rows (numbers rounded for reading)."""
+    if not rows:
+        return "<p><em>no rows</em></p>"
+    columns = list(columns or rows[0].keys())
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = []
+    for row in rows:
+        cells = "".join(f"<td>{html.escape(_fmt(row.get(c)))}</td>" for c in columns)
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_fmt(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _img(images: dict[str, str], name: str, alt: str) -> str:
+    if name not in images:
+        return ""
+    return f'<p><img src="{images[name]}" alt="{html.escape(alt)}"></p>'
+
+
+def _section(title: str, *parts: str) -> str:
+    return f"<h2>{html.escape(title)}</h2>\n" + "\n".join(p for p in parts if p)
+
+
+def _p(text: str) -> str:
+    return f"<p>{text}</p>"
+
+
+def render_html(results: dict[str, Any], summary: dict[str, Any], images: dict[str, str]) -> str:
+    """The whole report as one HTML page."""
+    meta = summary["run"]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        "<title>AuthLab report</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1>AuthLab report: sessions vs JWT, measured</h1>",
+        f"<p class='meta'>{html.escape(meta['generated'])} &middot; scale "
+        f"<b>{html.escape(meta['scale'])}</b> &middot; {meta['replicas']} replicas per server "
+        f"&middot; JWT access TTL {meta['access_ttl']} s &middot; {meta['cpus']} CPUs &middot; "
+        f"Python {html.escape(meta['python'])} &middot; commit {html.escape(meta['commit'])} "
+        f"&middot; {meta['duration_s']:.0f} s</p>",
+        "<p>Every number and plot below comes from this run, on this machine: the lab's "
+        "replicas, HAProxy, Redis and the load generator share its cores, so latencies and "
+        "throughput are this machine's, and only the comparisons carry over.</p>",
+    ]
+    for error in results.get("errors", []):
+        parts.append(
+            f"<div class='error'><b>{html.escape(error['experiment'])} failed:</b> "
+            f"{html.escape(error['error'])}<pre>{html.escape(error['traceback'])}</pre></div>"
+        )
+    parts.append(
+        _section(
+            "What each mechanism did",
+            "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in summary["mechanisms"]) + "</ul>",
+        )
+    )
+    if "anatomy" in results:
+        a = results["anatomy"]
+        rows = []
+        for cred in a["credentials"]:
+            for c in cred["cookies"]:
+                rows.append(
+                    {
+                        "server": f"{cred['server']} ({cred['mode']})",
+                        "cookie": c["name"],
+                        "value bytes": c["value_bytes"],
+                        "Set-Cookie bytes": c["set_cookie_bytes"],
+                        "attributes": c["attributes"],
+                    }
+                )
+        decoded = [
+            {
+                "cookie": f"{cred['server']} ({cred['mode']}) {c['name']}",
+                "header": c["jwt"]["header"],
+                "payload": c["jwt"]["payload"],
+            }
+            for cred in a["credentials"]
+            for c in cred["cookies"]
+            if "jwt" in c
+        ]
+        keys = [
+            {
+                "server": f"{f['server']} ({f['mode']})",
+                "key": k["key"],
+                "type": k["type"],
+                "ttl s": k["ttl_s"],
+                "MEMORY USAGE": k["memory_usage"],
+            }
+            for f in a["footprints"]
+            for k in f["keys"]
+        ]
+        memory = [
+            {
+                "server": f"{m['server']} ({m['mode']})",
+                "sessions": m["sessions"],
+                "bytes/session (MEMORY USAGE)": m["bytes_per_session"],
+                "by key prefix": m["bytes_per_session_by_prefix"],
+                "used_memory rise/session": m["used_memory_per_session"],
+                "GiB for 1M": m["projections"][0]["gib"],
+                "GiB for 10M": m["projections"][1]["gib"],
+            }
+            for m in a["memory"]
+        ]
+        parts.append(
+            _section(
+                "1. Anatomy: the credential and what the server keeps",
+                _p(
+                    "The session cookie is an opaque random id with a signature: it says "
+                    "nothing. The JWT carries the user, base64url-encoded and signed, <b>not "
+                    "encrypted</b>: the table of decoded tokens below needed no key."
+                ),
+                _img(images, "credential_sizes", "credential sizes"),
+                table(rows),
+                "<h3>JWTs, decoded without any key</h3>",
+                table(decoded),
+                "<h3>Redis keys one login creates</h3>",
+                table(keys),
+                _img(images, "session_memory", "bytes per session"),
+                table(memory),
+                _p(
+                    "MEMORY USAGE counts each key exactly; the rise of INFO's used_memory also "
+                    "counts hash-table growth and buffers, so it is noisier at small sizes."
+                ),
+            )
+        )
+    if "revocation" in results:
+        rev = results["revocation"]
+        wrows = [
+            {
+                "configuration": w["config"],
+                "action": w["action"],
+                "window s": None if w["still_valid"] else w["window_s"],
+                "still valid at end": w["still_valid"],
+                "watched s": w["observe_s"],
+                "copy worked on": f"{w['replicas_where_copy_worked']} of {len(w['replicas'])}",
+                "handled by": w["acted_on"],
+                "API: revoked": w["api_revoked"],
+                "API: valid until": w["api_valid_until"],
+            }
+            for w in rev["windows"]
+        ]
+        crows = [
+            {
+                "configuration": c["config"],
+                "store round trips/request": c["store_round_trips"],
+                "auth check ms": c["auth_ms"],
+                "p50 ms": c["p50_ms"],
+                "p95 ms": c["p95_ms"],
+                "requests": c["requests"],
+                "errors": c["errors"],
+            }
+            for c in rev["costs"]
+        ]
+        parts.append(
+            _section(
+                "2. Logout and revocation: how long does a stolen copy keep working?",
+                _p(
+                    "For each configuration and action, a victim logs in, an attacker copies "
+                    "the cookies, the victim (or an admin) acts, and the attacker asks every "
+                    "replica directly until each refuses. The window is the time from the "
+                    "action's answer to the last request a replica still let in."
+                ),
+                _img(images, "revocation_windows", "revocation windows"),
+                table(wrows),
+                _img(images, "tradeoff", "trade-off"),
+                table(crows),
+            )
+        )
+    if "stolen_cookie" in results:
+        srows = [
+            {
+                "server": f"{t['server']} ({t['mode']})",
+                "action": t["action"],
+                "copy worked after it, s": t["attacker_window_s"],
+                "refused from, s": t["attacker_refused_from_s"],
+                "API said": {k: v for k, v in t["api"].items() if k in ("revoked", "valid_until")},
+            }
+            for t in results["stolen_cookie"]
+        ]
+        parts.append(
+            _section(
+                "3. The stolen cookie, as a timeline",
+                _img(images, "stolen_timeline", "stolen cookie timeline"),
+                table(srows),
+            )
+        )
+    if "refresh_theft" in results:
+        r = results["refresh_theft"]
+        parts.append(
+            _section(
+                "4. A stolen refresh token: reuse detection",
+                _img(images, "refresh_theft", "refresh token theft"),
+                _p(
+                    f"Reuse detected: <b>{r['reuse_detected']}</b>; family revoked: "
+                    f"<b>{r['family_revoked']}</b>; both logged out: "
+                    f"<b>{r['both_logged_out']}</b>."
+                ),
+                table(
+                    [
+                        {k: e.get(k) for k in ("t", "who", "event", "status", "error")}
+                        for e in r["events"]
+                        if e["event"] != "GET /auth/me" or e["status"] != 200
+                    ]
+                ),
+            )
+        )
+    if "memory_store" in results:
+        parts.append(
+            _section(
+                "5. Sessions in a replica's memory, behind a balancer",
+                _img(images, "memory_refusals", "memory store refusals"),
+                table(
+                    results["memory_store"],
+                    [
+                        "setup",
+                        "server",
+                        "replica_count",
+                        "requests",
+                        "refused",
+                        "failure_rate",
+                        "replicas_seen",
+                    ],
+                ),
+            )
+        )
+    if "failures" in results:
+        parts.append(
+            _section(
+                "6. Failures: Redis stopped, a replica killed",
+                *[_img(images, f"fault_{f['fault']}", f["fault"]) for f in results["failures"]],
+                table(
+                    [{"fault": f["fault"], **p} for f in results["failures"] for p in f["phases"]]
+                ),
+            )
+        )
+    if "scaling" in results:
+        parts.append(
+            _section(
+                "7. Scaling: throughput and p95 by replica count",
+                _img(images, "scaling", "scaling"),
+                table(
+                    results["scaling"],
+                    [
+                        "replicas",
+                        "server",
+                        "mode",
+                        "rps",
+                        "p50_ms",
+                        "p95_ms",
+                        "errors",
+                        "generator_cpu",
+                        "replicas",
+                    ],
+                ),
+                _p(
+                    "generator_cpu is the load generator's CPU time over wall time (1.0 = one "
+                    "core): near 1, the generator, not the servers, sets the ceiling. For "
+                    "benchmarks, use <code>python -m lab loadtest</code> (Locust)."
+                ),
+            )
+        )
+    parts.append(
+        _section(
+            "Headline numbers (summary.json)",
+            f"<pre>{html.escape(json.dumps(summary['headline'], indent=2))}</pre>",
+        )
+    )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def build_summary(results: dict[str, Any], scale: Scale, duration: float) -> dict[str, Any]:
+    """summary.json: the run, the headline numbers, the sentences, and what failed."""
+    return {
+        "run": {
+            "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+            "scale": scale.name,
+            "replicas": scale.replicas,
+            "access_ttl": scale.access_ttl,
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "commit": _commit(),
+            "duration_s": duration,
+            "lab_setup_s": results.get("setup_seconds"),
+        },
+        "headline": headline(results),
+        "mechanisms": mechanism_summary(results),
+        "errors": [{k: e[k] for k in ("experiment", "error")} for e in results.get("errors", [])],
+    }
+
+
+def write_report(results: dict[str, Any], scale: Scale, duration: float, out_dir: Path) -> Path:
+    """Write index.html and summary.json into a new timestamped directory; return its path."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = out_dir / stamp
+    n = 1
+    while target.exists():
+        n += 1
+        target = out_dir / f"{stamp}-{n}"
+    target.mkdir(parents=True)
+    summary = build_summary(results, scale, duration)
+    images = figures(results)
+    (target / "index.html").write_text(render_html(results, summary, images))
+    (target / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    return target
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """`python -m lab report` flags."""
+    parser = argparse.ArgumentParser(
+        prog="python -m lab report",
+        description="Run the experiments on a private lab and write reports/<timestamp>/.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes and short windows (about two minutes)"
+    )
+    parser.add_argument("--scale", choices=("quick", "full"), help="same as --quick for 'quick'")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_REPORTS_DIR, help="parent directory (default reports/)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the report; print the path of index.html. Exit 1 if an experiment failed."""
+    args = build_parser().parse_args(argv)
+    scale = get_scale("quick" if args.quick else (args.scale or "full"))
+    say = Progress()
+    say(f"AuthLab report, {scale.name} scale: starting a private lab")
+    started = time.perf_counter()
+    results = run_experiments(scale, say)
+    duration = time.perf_counter() - started
+    say("drawing the plots and writing the report")
+    target = write_report(results, scale, duration, args.out)
+    print(f"report: {target / 'index.html'}")
+    print(f"summary: {target / 'summary.json'}")
+    if results["errors"]:
+        print(f"{len(results['errors'])} experiment(s) failed; see the report.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
