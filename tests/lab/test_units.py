@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from lab import cli, haproxy, processes, replicas
+from lab import Lab, cli, haproxy, processes, replicas
 from lab.state import LabConfig, LabError, LabState, ProcessRecord, StateStore
 
 
@@ -144,3 +144,13 @@ def test_commands_on_no_lab_fail_clearly(tmp_path, capsys):
     assert "no lab runs" in capsys.readouterr().err
     assert cli.main(["--state-dir", str(tmp_path), "status"]) == 1
     assert cli.main(["--state-dir", str(tmp_path), "down"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("module", "hint"), [("redis_server", "redis-server"), ("haproxy", "haproxy")]
+)
+def test_up_says_how_to_install_what_is_missing(monkeypatch, tmp_path, module, hint):
+    monkeypatch.setattr(f"lab.{module}.executable", lambda: None)
+    with pytest.raises(LabError, match=f"apt-get install {hint}"):
+        Lab(state_dir=tmp_path).up()
+    assert not (tmp_path / "state.json").exists()  # nothing was started
