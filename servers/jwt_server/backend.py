@@ -17,13 +17,11 @@ from flask import Flask, Request, Response
 from ..core.backend import AuthBackend, AuthCheck, Principal, Revocation
 from ..core.config import Settings
 from ..core.redis_client import make_redis
+from .config import DEFAULT_ACCESS_TTL, seconds_knob
 from .cookies import BadCredential, TokenCookies
 from .keys import KeyRing
 from .modes import MODES, Mode
 from .tokens import DEFAULT_LEEWAY, InvalidToken, IssuedToken, TokenCodec, user_from_claims
-
-#: ACCESS_TOKEN_TTL defaults: a short token when a refresh token can renew it.
-DEFAULT_ACCESS_TTL = {"stateless": 900, "denylist": 900, "refresh": 60}
 
 
 class TokenBackend(AuthBackend):
@@ -53,8 +51,7 @@ class TokenBackend(AuthBackend):
         return self.codec.leeway
 
     def init_app(self, app: Flask) -> None:
-        # Tuning knobs for tests and operators, in Flask config (JWT_LEEWAY, JWT_REFRESH_GRACE).
-        self.codec.leeway = float(app.config.get("JWT_LEEWAY", DEFAULT_LEEWAY))
+        self.codec.leeway = seconds_knob(app.config, "JWT_LEEWAY", DEFAULT_LEEWAY)
         self.strategy.configure(app.config)
         from .views import register_views
 

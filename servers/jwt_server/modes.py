@@ -25,6 +25,7 @@ from flask import Request, Response, current_app
 from ..core.backend import Principal, Revocation
 from ..core.errors import ApiError
 from ..core.redis_client import REDIS_DOWN
+from .config import seconds_knob
 from .cookies import new_refresh_token
 from .stores import DenylistStore, FamilyStore, new_family_id
 from .tokens import expiry, now_ms
@@ -197,7 +198,7 @@ class RefreshMode(Mode):
         self.store = FamilyStore(backend.redis, settings.refresh_token_ttl, DEFAULT_REFRESH_GRACE)
 
     def configure(self, config: Mapping[str, Any]) -> None:
-        self.store.grace = float(config.get("JWT_REFRESH_GRACE", DEFAULT_REFRESH_GRACE))
+        self.store.grace = seconds_knob(config, "JWT_REFRESH_GRACE", DEFAULT_REFRESH_GRACE)
 
     def check(self, claims: dict[str, Any]) -> str | None:
         # Every access token of this mode belongs to a family (e.g. not one minted while the
