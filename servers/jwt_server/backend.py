@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, Request, Response
 
 from ..core.backend import AuthBackend, AuthCheck, Principal, Revocation
-from ..core.config import Settings
+from ..core.config import ConfigError, Settings
 from ..core.redis_client import make_redis
 from .config import DEFAULT_ACCESS_TTL, seconds_knob
 from .cookies import BadCredential, TokenCookies
@@ -36,6 +36,8 @@ class TokenBackend(AuthBackend):
         self.codec = TokenCodec(self.keys, settings.jwt_issuer, settings.jwt_audience)
         self.cookies = TokenCookies(settings.cookie_secure)
         self.access_ttl = settings.access_token_ttl or DEFAULT_ACCESS_TTL[settings.jwt_mode]
+        if self.access_ttl < 1 or settings.refresh_token_ttl < 1:
+            raise ConfigError("ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL must be positive seconds.")
         # Stateless mode never calls Redis to authenticate; /health still reports it (the
         # login rate limits live there).
         self.redis = make_redis(settings.redis_url)

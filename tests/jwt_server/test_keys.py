@@ -174,6 +174,8 @@ def test_bad_key_configuration_refuses_to_start(make_app, tmp_path):
         ({"jwt_algorithm": "RS256", "jwt_private_key_file": str(tmp_path / "nope")}, "read"),
         ({"jwt_previous_public_key_files": (str(garbage),)}, "PEM"),
         ({"secret_keys": ("too-short",)}, "32"),
+        ({"access_token_ttl": -5}, "ACCESS_TOKEN_TTL"),
+        ({"refresh_token_ttl": 0}, "REFRESH_TOKEN_TTL"),
     ]
     for settings, words in cases:
         with pytest.raises(ConfigError, match=words):
