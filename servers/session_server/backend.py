@@ -65,7 +65,8 @@ class SessionBackend(AuthBackend):
                 self.store.read_round_trips,
                 "This session has ended (logged out, revoked or expired): log in again.",
             )
-        return AuthCheck(Principal(record.user, key), self.store.read_round_trips)
+        principal = Principal(record.user, key, extra={"record": record})
+        return AuthCheck(principal, self.store.read_round_trips)
 
     def login(self, user: dict[str, Any], request: Request, response: Response) -> dict[str, Any]:
         # A new id at every login defeats session fixation: an id planted before login is
@@ -104,14 +105,45 @@ class SessionBackend(AuthBackend):
         request: Request | None = None,
         response: Response | None = None,
     ) -> Revocation:
-        keep_key = keep.credential_id if keep else None
-        ended = self.store.delete_user(user_id, keep=keep_key)
-        kept = " except this one" if keep_key else ""
+        ended = self.store.delete_user(user_id)
+        if keep is not None and response is not None:
+            # Keeping the current session means keeping the *person* logged in, not the id: a
+            # password change is a privilege change (OWASP), and the old cookie may be the
+            # stolen one. Same record and deadlines, new id.
+            self._reissue(keep.extra["record"], response)
+            ended = max(ended - 1, 0)
+        others = "other " if keep is not None else ""
+        if not self.store.shared:
+            # In-process memory: this replica can only end the sessions it holds. Say so.
+            return Revocation(
+                revoked=False,
+                valid_until=datetime.fromtimestamp(time.time() + self.absolute, UTC),
+                count=ended,
+                message=(
+                    f"Ended {ended} {others}session(s) held by this replica "
+                    f"({self.settings.replica_id}) only: the memory store is per process, so "
+                    "sessions created on other replicas survive until they expire."
+                ),
+            )
+        kept = (
+            " This one continues under a new id: a copy of the old cookie is useless."
+            if (keep is not None and response is not None)
+            else ""
+        )
         return Revocation(
             revoked=True,
             count=ended,
-            message=f"Every session of the user{kept} was deleted on the server, effective now.",
+            message=f"Every {others}session of the user was deleted on the server, "
+            f"effective now.{kept}",
         )
+
+    def _reissue(self, record: SessionRecord, response: Response) -> None:
+        """Store the same session (same deadlines) under a fresh id and send its cookie."""
+        session_id = new_session_id()
+        self.store.create(
+            store_key(session_id), record, self.idle, self.settings.session_max_per_user
+        )
+        self.cookie.set(response, session_id)
 
     def list_sessions(self, principal: Principal) -> dict[str, Any]:
         rows = self.store.list_user(principal.user_id, time.time(), self.idle)

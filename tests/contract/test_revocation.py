@@ -68,6 +68,21 @@ def test_password_change_keeps_this_session_and_reports_the_others(app, auth):
     auth.login(password="battery-staple-2")
 
 
+def test_password_change_from_the_stolen_session_reports_the_copy_honestly(app, auth):
+    """The victim changes the password from the very session whose cookie was copied."""
+    auth.register()
+    victim = auth.login()
+    attacker = app.test_client()
+    copy_credential(victim, attacker)
+    response = victim.post(
+        "/auth/password",
+        json={"current_password": "correct-horse-1", "new_password": "battery-staple-2"},
+    )
+    assert response.status_code == 200
+    assert victim.get("/auth/me").status_code == 200
+    assert_honest(response.get_json(), attacker.get("/auth/me").status_code)
+
+
 def test_password_change_checks_the_current_password(auth):
     auth.register()
     client = auth.login()

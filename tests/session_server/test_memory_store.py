@@ -29,3 +29,17 @@ def test_memory_store_timeouts_and_index(make_app, login):
     assert [c.get("/auth/me").status_code for c in clients] == [401, 200, 200]
     assert clients[2].post("/auth/logout-all").get_json()["sessions_revoked"] == 2
     assert clients[1].get("/auth/me").status_code == 401
+
+
+def test_memory_store_admits_that_revocation_reaches_one_replica(make_app, login):
+    """Admin revoke lands on one replica; the victim's session on another one survives."""
+    replica_1 = make_app(session_store="memory", replica_id="r1")
+    replica_2 = make_app(session_store="memory", replica_id="r2")
+    victim = login(replica_2)
+    user_id = victim.get("/auth/me").get_json()["user"]["id"]
+    admin = login(replica_1, email="admin@example.com", password="admin-password-123")
+    body = admin.post(f"/admin/users/{user_id}/revoke").get_json()
+    assert body["revoked"] is False
+    assert body["valid_until"] is not None
+    assert "this replica (r1) only" in body["message"]
+    assert victim.get("/auth/me").status_code == 200  # exactly what the answer said

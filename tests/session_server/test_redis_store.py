@@ -101,3 +101,19 @@ def test_sessions_survive_on_every_replica(make_app, login):
     other = replica_2.test_client()
     other.set_cookie("sid", sid(client))
     assert other.get("/auth/me").status_code == 200
+
+
+def test_password_change_gives_the_kept_session_a_new_id(make_app, login):
+    app = make_app()
+    client = login(app)
+    before = sid(client)
+    response = client.post(
+        "/auth/password",
+        json={"current_password": "correct-horse-1", "new_password": "battery-staple-2"},
+    )
+    assert response.get_json()["revoked"] is True
+    assert sid(client) != before
+    stale = app.test_client()
+    stale.set_cookie("sid", before)
+    assert stale.get("/auth/me").status_code == 401
+    assert client.get("/auth/me").status_code == 200

@@ -48,6 +48,8 @@ class SessionStore(ABC):
 
     #: Name reported by /health ("redis" or "memory").
     name: str = ""
+    #: Whether every replica sees the same sessions (False: per-process memory).
+    shared: bool = True
     #: Store round trips an authenticated request costs (for Server-Timing).
     read_round_trips: int = 0
 

@@ -8,6 +8,7 @@ hide the problem until that replica restarts, and every session on it is gone.
 from __future__ import annotations
 
 import threading
+import time
 
 from .base import ListedSession, SessionRecord, SessionStore
 
@@ -16,6 +17,7 @@ class MemoryStore(SessionStore):
     """A dict of records with per-key deadlines, guarded by a lock (gthread workers)."""
 
     name = "memory"
+    shared = False
     read_round_trips = 0
 
     def __init__(self) -> None:
@@ -39,7 +41,7 @@ class MemoryStore(SessionStore):
 
     def create(self, key: str, record: SessionRecord, idle: int, max_per_user: int) -> list[str]:
         with self._lock:
-            self._records[key] = (record, record.created + idle)
+            self._records[key] = (record, time.time() + idle)
             sessions = self._by_user.setdefault(record.user_id, {})
             sessions[key] = record.created
             evicted: list[str] = []

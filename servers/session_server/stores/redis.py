@@ -13,6 +13,8 @@ record each time.
 
 from __future__ import annotations
 
+import time
+
 import redis
 
 from ...core.errors import StoreUnavailable
@@ -94,7 +96,7 @@ class RedisStore(SessionStore):
             raise StoreUnavailable() from None
 
     def create(self, key: str, record: SessionRecord, idle: int, max_per_user: int) -> list[str]:
-        ttl_ms = int(min(idle, record.expires_at - record.created) * 1000)
+        ttl_ms = int(min(idle, record.expires_at - time.time()) * 1000)
         return self._call(
             self._create,
             keys=[SESSION_PREFIX + key, INDEX_PREFIX + str(record.user_id)],
