@@ -226,6 +226,12 @@ class RefreshMode(Mode):
     def login(self, user: dict[str, Any], request: Request, response: Response) -> dict[str, Any]:
         # A new family per login: each device is its own session (the tutorial kept one refresh
         # token per user, so logging in on a phone logged the laptop out).
+        return self.start_family(user, request, response)
+
+    def start_family(
+        self, user: dict[str, Any], request: Request, response: Response
+    ) -> dict[str, Any]:
+        """A new family: its first refresh token and an access token naming it, as cookies."""
         refresh_token, now = new_refresh_token(), now_ms()
         family = new_family_id()
         issued = self.backend.mint(user, now=now, fam=family)
@@ -288,18 +294,24 @@ class RefreshMode(Mode):
         )
 
     def revoke_user(self, user_id, keep=None, request=None, response=None) -> Revocation:
-        keep_family = keep.extra["claims"]["fam"] if keep is not None else None
-        count, latest_exp = self.store.revoke_user(user_id, keep_family)
+        # The current family ends too: a password change is often the reaction to a theft, and
+        # its refresh token may be the copied one. The client that asked gets a new family.
+        count, latest_exp = self.store.revoke_user(user_id)
         if not latest_exp:
             # Not on record (Redis lost its data, or no login for a refresh lifetime): assume
             # the worst rather than claim that nothing can still be working.
             latest_exp = time.time() + self.backend.access_ttl
-        kept = ", except this one," if keep_family else ""
-        return self._report(
+        extra: dict[str, Any] = {}
+        if keep is not None and request is not None and response is not None:
+            extra = self.start_family(keep.user, request, response)
+        kept = " This client received a new session." if extra else ""
+        report = self._report(
             count,
             latest_exp,
-            f"Every refresh-token session of this user{kept} was revoked ({count}).",
+            f"Every refresh-token session of this user was revoked ({count}).{kept}",
         )
+        report.extra = extra
+        return report
 
     def list_sessions(self, principal: Principal) -> dict[str, Any]:
         def when(ts: float) -> str:

@@ -183,12 +183,18 @@ def test_revoking_a_family_whose_access_token_expired_is_complete(make_app, logi
 def test_password_change_and_admin_revoke_end_the_other_families(app, login):
     laptop, _ = login(app)
     phone, _ = login(app)
+    copied_refresh = refresh_token(laptop)  # the laptop's own session was copied
     report = laptop.post(
         "/auth/password", json={"current_password": PASSWORD, "new_password": "battery-staple-2"}
     ).get_json()
-    assert report["sessions_revoked"] == 1 and report["revoked"] is False
+    # Every family ended, the current one included; the laptop got a brand-new family.
+    assert report["sessions_revoked"] == 2 and report["revoked"] is False
+    assert report["access_token"] == access_token(laptop)
+    assert refresh_token(laptop) != copied_refresh
     assert phone.post("/auth/refresh").status_code == 401
+    assert replay(app, copied_refresh).status_code == 401
     assert laptop.post("/auth/refresh").status_code == 200
+    assert len(laptop.get("/auth/sessions").get_json()["sessions"]) == 1
 
     boss, _ = login(app, email="admin@example.com", password="admin-password-123")
     user_id = laptop.get("/auth/me").get_json()["user"]["id"]
