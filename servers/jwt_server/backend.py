@@ -4,7 +4,7 @@ Compared with the tutorial's JWT parts (HS256 `{userId}` in a cookie, logout tha
 the cookie, one non-rotating refresh token per user), this backend: pins the algorithm by key,
 requires and checks every registered claim, rotates keys by `kid`, carries the user so an
 authenticated request reads no database, accepts the token from the cookie or a Bearer header,
-and says plainly, per mode, what a logout can and cannot revoke (see modes.py).
+and says plainly, per mode, what a logout can and cannot revoke (see modes/).
 """
 
 from __future__ import annotations

@@ -1,189 +1,33 @@
-"""The three JWT modes: what a logout can revoke, how soon, and what each request costs.
-
-| mode      | logout                         | revocation takes effect      | Redis per request |
-|-----------|--------------------------------|------------------------------|-------------------|
-| stateless | expires the cookie, no more    | when the token expires       | 0                 |
-| denylist  | puts the token's jti on a list | at once                      | 1 (one MGET)      |
-| refresh   | revokes the refresh family     | at the next refresh (<=60 s) | 0                 |
-
-Each answer reports what really happened: `revoked: true` only when a copy of the credential is
-refused from now on; otherwise `valid_until`, the moment the last copy stops working.
-"""
+"""Refresh mode: a short access token checked without Redis, and rotating refresh-token families
+(see stores/families.py for rotation, reuse detection and the grace)."""
 
 from __future__ import annotations
 
 import logging
 import re
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import Request, Response, current_app
 
-from ..core.backend import Principal, Revocation
-from ..core.errors import ApiError
-from ..core.redis_client import REDIS_DOWN
-from .config import seconds_knob
-from .cookies import new_refresh_token
-from .stores import DenylistStore, FamilyStore, new_family_id
-from .tokens import expiry, now_ms
+from ...core.backend import Principal, Revocation
+from ...core.errors import ApiError
+from ..config import seconds_knob
+from ..cookies import new_refresh_token
+from ..stores import FamilyStore, new_family_id
+from ..tokens import expiry, now_ms
+from .base import Mode, iso
 
 if TYPE_CHECKING:
-    from .backend import TokenBackend
+    from ..backend import TokenBackend
 
 log = logging.getLogger(__name__)
 
 #: Seconds during which a just-rotated refresh token may be presented again without counting as
 #: theft: two tabs refreshing at once, or a retry after a lost response.
 DEFAULT_REFRESH_GRACE = 5.0
-
-
-def iso(moment: datetime) -> str:
-    """A time as the messages show it."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-class Mode(ABC):
-    """What differs between the modes; the backend does the rest."""
-
-    #: JWT_MODE value, reported by /health.
-    name: str = ""
-    #: Store round trips an authenticated request costs (Server-Timing).
-    round_trips: int = 0
-
-    def __init__(self, backend: TokenBackend):
-        self.backend = backend
-
-    def configure(self, config: Mapping[str, Any]) -> None:  # noqa: B027 (optional hook)
-        """Read optional Flask config knobs."""
-
-    def check(self, claims: dict[str, Any]) -> str | None:
-        """Why a validly signed token is refused anyway, or None."""
-        return None
-
-    def login(self, user: dict[str, Any], request: Request, response: Response) -> dict[str, Any]:
-        """Issue the credentials of a fresh login; return the extra body fields."""
-        return self.backend.deliver(response, self.backend.mint(user))
-
-    @abstractmethod
-    def logout(self, principal: Principal, response: Response) -> Revocation:
-        """End this credential (as far as the mode can) and expire the cookies."""
-
-    @abstractmethod
-    def revoke_user(
-        self,
-        user_id: int,
-        keep: Principal | None,
-        request: Request | None,
-        response: Response | None,
-    ) -> Revocation:
-        """End every credential of a user but `keep` (as far as the mode can)."""
-
-    def list_sessions(self, principal: Principal) -> dict[str, Any]:
-        """No list where the server keeps no record of live tokens."""
-        return {"tracked": False, "sessions": [], "message": self.untracked_message}
-
-    #: Why there is no session list in this mode.
-    untracked_message = ""
-
-    def revoke_session(self, principal: Principal, session_id: str) -> bool | Revocation:
-        """Nothing to revoke by id where nothing is tracked (the API answers 404)."""
-        return False
-
-    def store_up(self) -> bool:
-        """Whether Redis answers (stateless mode too: the login rate limits live there)."""
-        try:
-            return bool(self.backend.redis.ping())
-        except REDIS_DOWN:
-            return False
-
-
-class StatelessMode(Mode):
-    """Nothing on the server: a token is valid until it expires, whatever happens."""
-
-    name = "stateless"
-    round_trips = 0
-    untracked_message = (
-        "Stateless tokens leave no trace on the server: there is no list of sessions, and none "
-        "can be revoked by id. Each token works until it expires."
-    )
-
-    def logout(self, principal: Principal, response: Response) -> Revocation:
-        self.backend.cookies.expire(response)
-        until = self.backend.copy_valid_until(principal.extra["claims"]["exp"])
-        return Revocation(
-            revoked=False,
-            valid_until=until,
-            message=(
-                "Stateless tokens cannot be revoked: the cookie was deleted from this browser, "
-                f"but a copy of the token keeps working until {iso(until)}."
-            ),
-        )
-
-    def revoke_user(self, user_id, keep=None, request=None, response=None) -> Revocation:
-        until = self.backend.copy_valid_until(time.time() + self.backend.access_ttl)
-        return Revocation(
-            revoked=False,
-            valid_until=until,
-            message=(
-                "Nothing was revoked: stateless mode keeps no record of the tokens it issued, so "
-                "every token already issued to this user keeps working until it expires, at the "
-                f"latest {iso(until)}."
-            ),
-        )
-
-
-class DenylistMode(Mode):
-    """Revocable tokens: every request asks Redis whether its token was revoked."""
-
-    name = "denylist"
-    round_trips = DenylistStore.round_trips
-    untracked_message = (
-        "The denylist records revoked tokens, not live ones: there is no list of sessions. "
-        "Log out everywhere (POST /auth/logout-all) to revoke every token at once."
-    )
-
-    def __init__(self, backend: TokenBackend):
-        super().__init__(backend)
-        self.store = DenylistStore(backend.redis)
-
-    def check(self, claims: dict[str, Any]) -> str | None:
-        return self.store.check(claims["jti"], int(claims["sub"]), float(claims["iat"]))
-
-    def logout(self, principal: Principal, response: Response) -> Revocation:
-        claims = principal.extra["claims"]
-        self.store.deny(claims["jti"], claims["exp"] + self.backend.leeway - time.time())
-        self.backend.cookies.expire(response)
-        return Revocation(
-            revoked=True,
-            message=(
-                "The token's id (jti) is on the denylist: this token, and any copy of it, is "
-                "refused from now on."
-            ),
-        )
-
-    def revoke_user(self, user_id, keep=None, request=None, response=None) -> Revocation:
-        # Tokens issued before the cut die. The cut is 1 ms ahead of now, so that a token issued
-        # in this very millisecond is on the dead side; the kept client's new token is issued at
-        # the cut itself, on the live side.
-        cut = round(now_ms() + 0.001, 3)
-        self.store.cut(user_id, cut, self.backend.access_ttl + self.backend.leeway + 1)
-        extra: dict[str, Any] = {}
-        if keep is not None and response is not None:
-            # The current token was issued before the cut too: hand the client a fresh one.
-            extra = self.backend.deliver(response, self.backend.mint(keep.user, now=cut))
-        others = "every other token" if keep is not None else "every token"
-        kept = " This client received a new token." if extra else ""
-        return Revocation(
-            revoked=True,
-            extra=extra,
-            message=(
-                f"{others.capitalize()} of this user is refused from now on (a per-user "
-                f"'revoked before' time in Redis).{kept}"
-            ),
-        )
 
 
 class RefreshMode(Mode):
@@ -348,9 +192,3 @@ class RefreshMode(Mode):
         if family_exp is None:
             return False
         return self._report(1, family_exp, "The session's refresh token was revoked.")
-
-
-#: JWT_MODE -> mode.
-MODES: dict[str, type[Mode]] = {
-    mode.name: mode for mode in (StatelessMode, DenylistMode, RefreshMode)
-}

@@ -1,0 +1,75 @@
+"""What a JWT mode decides: the extra check per request, logout, revocation and sessions."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from flask import Request, Response
+
+from ...core.backend import Principal, Revocation
+from ...core.redis_client import REDIS_DOWN
+
+if TYPE_CHECKING:
+    from ..backend import TokenBackend
+
+
+def iso(moment: datetime) -> str:
+    """A time as the messages show it."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class Mode(ABC):
+    """What differs between the modes; the backend does the rest."""
+
+    #: JWT_MODE value, reported by /health.
+    name: str = ""
+    #: Store round trips an authenticated request costs (Server-Timing).
+    round_trips: int = 0
+    #: Why there is no session list in this mode (modes that keep none).
+    untracked_message: str = ""
+
+    def __init__(self, backend: TokenBackend):
+        self.backend = backend
+
+    def configure(self, config: Mapping[str, Any]) -> None:  # noqa: B027 (optional hook)
+        """Read optional Flask config knobs."""
+
+    def check(self, claims: dict[str, Any]) -> str | None:
+        """Why a validly signed token is refused anyway, or None."""
+        return None
+
+    def login(self, user: dict[str, Any], request: Request, response: Response) -> dict[str, Any]:
+        """Issue the credentials of a fresh login; return the extra body fields."""
+        return self.backend.deliver(response, self.backend.mint(user))
+
+    @abstractmethod
+    def logout(self, principal: Principal, response: Response) -> Revocation:
+        """End this credential (as far as the mode can) and expire the cookies."""
+
+    @abstractmethod
+    def revoke_user(
+        self,
+        user_id: int,
+        keep: Principal | None,
+        request: Request | None,
+        response: Response | None,
+    ) -> Revocation:
+        """End every credential of a user but `keep` (as far as the mode can)."""
+
+    def list_sessions(self, principal: Principal) -> dict[str, Any]:
+        """No list where the server keeps no record of live tokens."""
+        return {"tracked": False, "sessions": [], "message": self.untracked_message}
+
+    def revoke_session(self, principal: Principal, session_id: str) -> bool | Revocation:
+        """Nothing to revoke by id where nothing is tracked (the API answers 404)."""
+        return False
+
+    def store_up(self) -> bool:
+        """Whether Redis answers (stateless mode too: the login rate limits live there)."""
+        try:
+            return bool(self.backend.redis.ping())
+        except REDIS_DOWN:
+            return False
