@@ -66,6 +66,10 @@ class Settings:
     jwt_private_key_file: str | None = None
     jwt_public_key_file: str | None = None
     jwt_previous_public_key_files: tuple[str, ...] = ()
+    #: Seconds a token is still accepted past `exp` / before `nbf` (clock skew between hosts).
+    jwt_leeway: float = 5.0
+    #: Seconds in which a second refresh with the same token is forgiven (two tabs at once).
+    jwt_refresh_grace: float = 5.0
     jwt_issuer: str = "authlab"
     jwt_audience: str = "authlab-api"
 
@@ -88,6 +92,12 @@ class Settings:
             raise ConfigError("SESSION_STORE must be 'redis' or 'memory'.")
         if self.jwt_mode not in {"stateless", "denylist", "refresh"}:
             raise ConfigError("JWT_MODE must be 'stateless', 'denylist' or 'refresh'.")
+        for name, value in (
+            ("JWT_LEEWAY", self.jwt_leeway),
+            ("JWT_REFRESH_GRACE", self.jwt_refresh_grace),
+        ):
+            if not 0 <= value <= 300:
+                raise ConfigError(f"{name} must be between 0 and 300 seconds.")
         if not 4 <= self.bcrypt_rounds <= 31:
             raise ConfigError("BCRYPT_ROUNDS must be between 4 and 31.")
 
@@ -120,6 +130,8 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
         "jwt_previous_public_key_files",
         lambda v: tuple(s.strip() for s in v.split(",") if s.strip()),
     ),
+    "JWT_LEEWAY": ("jwt_leeway", float),
+    "JWT_REFRESH_GRACE": ("jwt_refresh_grace", float),
     "JWT_ISSUER": ("jwt_issuer", str),
     "JWT_AUDIENCE": ("jwt_audience", str),
 }

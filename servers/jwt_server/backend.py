@@ -21,7 +21,7 @@ from .config import DEFAULT_ACCESS_TTL, seconds_knob
 from .cookies import BadCredential, TokenCookies
 from .keys import KeyRing
 from .modes import MODES, Mode
-from .tokens import DEFAULT_LEEWAY, InvalidToken, IssuedToken, TokenCodec, user_from_claims
+from .tokens import InvalidToken, IssuedToken, TokenCodec, user_from_claims
 
 
 class TokenBackend(AuthBackend):
@@ -53,7 +53,7 @@ class TokenBackend(AuthBackend):
         return self.codec.leeway
 
     def init_app(self, app: Flask) -> None:
-        self.codec.leeway = seconds_knob(app.config, "JWT_LEEWAY", DEFAULT_LEEWAY)
+        self.codec.leeway = seconds_knob(app.config, "JWT_LEEWAY", self.settings.jwt_leeway)
         self.strategy.configure(app.config)
         from .views import register_views
 

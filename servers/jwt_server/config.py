@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,8 +13,8 @@ DEFAULT_ACCESS_TTL = {"stateless": 900, "denylist": 900, "refresh": 60}
 
 def seconds_knob(config: Mapping[str, Any], name: str, default: float) -> float:
     """A tuning knob in seconds (JWT_LEEWAY, JWT_REFRESH_GRACE): Flask config (tests), else the
-    environment, else the default."""
-    raw = config.get(name, os.environ.get(name) or default)
+    value Settings read from the environment (`default`)."""
+    raw = config.get(name, default)
     try:
         value = float(raw)
     except (TypeError, ValueError):

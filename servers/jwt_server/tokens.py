@@ -21,6 +21,7 @@ from typing import Any
 
 import jwt
 
+from ..core.config import Settings
 from .keys import KeyRing
 
 #: The `typ` claim of an access token. Refresh tokens are opaque, and any other token type this
@@ -31,7 +32,8 @@ REQUIRED_CLAIMS = ("sub", "iat", "nbf", "exp", "jti", "iss", "aud", "typ")
 #: The user, carried in the token so that an authenticated request needs no database read.
 USER_CLAIMS = ("email", "name", "role")
 #: Seconds of clock skew tolerated on exp/nbf/iat. Small: it lengthens every token's life.
-DEFAULT_LEEWAY = 5.0
+#: (The default lives in Settings; JWT_LEEWAY overrides it.)
+DEFAULT_LEEWAY = Settings.jwt_leeway
 #: Anything longer is not one of our tokens (ours are ~400 bytes); refuse before parsing.
 MAX_TOKEN_BYTES = 4096
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Request, Response, current_app
 
 from ...core.backend import Principal, Revocation
+from ...core.config import Settings
 from ...core.errors import ApiError
 from ..config import seconds_knob
 from ..cookies import new_refresh_token
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds during which a just-rotated refresh token may be presented again without counting as
 #: theft: two tabs refreshing at once, or a retry after a lost response.
-DEFAULT_REFRESH_GRACE = 5.0
+#: (The default lives in Settings; JWT_REFRESH_GRACE overrides it.)
+DEFAULT_REFRESH_GRACE = Settings.jwt_refresh_grace
 
 
 class RefreshMode(Mode):
@@ -42,7 +44,9 @@ class RefreshMode(Mode):
         self.store = FamilyStore(backend.redis, settings.refresh_token_ttl, DEFAULT_REFRESH_GRACE)
 
     def configure(self, config: Mapping[str, Any]) -> None:
-        self.store.grace = seconds_knob(config, "JWT_REFRESH_GRACE", DEFAULT_REFRESH_GRACE)
+        self.store.grace = seconds_knob(
+            config, "JWT_REFRESH_GRACE", self.backend.settings.jwt_refresh_grace
+        )
 
     def check(self, claims: dict[str, Any]) -> str | None:
         # Every access token of this mode belongs to a family (e.g. not one minted while the
