@@ -45,6 +45,7 @@ from .experiments import (
     store_footprint,
     throughput_by_replicas,
 )
+from .experiments.display import html_table as table
 from .experiments.summary import headline, mechanism_summary
 from .state import REPO_ROOT
 
@@ -210,31 +211,6 @@ th { background: #f5f5f5; } img { max-width: 100%; }
 code, pre { background: #f6f6f6; } pre { padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
 li { margin: 0.2em 0; }
 """
-
-
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
-    """An HTML table of tidy rows (numbers rounded for reading)."""
-    if not rows:
-        return "<p><em>no rows</em></p>"
-    columns = list(columns or rows[0].keys())
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = []
-    for row in rows:
-        cells = "".join(f"<td>{html.escape(_fmt(row.get(c)))}</td>" for c in columns)
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
-    if isinstance(value, list | tuple):
-        return ", ".join(_fmt(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items())
-    return str(value)
 
 
 def _img(images: dict[str, str], name: str, alt: str) -> str:

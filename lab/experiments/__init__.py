@@ -7,6 +7,7 @@ arguments, so it runs in seconds (tests, CI) or minutes (a study); `Scale` names
 from . import plots
 from .actors import Account, Client, admin, auth_cost, probe, register
 from .anatomy import bytes_per_session, credential_anatomy, decode_jwt, store_footprint
+from .display import Table, table
 from .failures import fault_timeline
 from .labs import LabPool
 from .load import Sample, Target, error_series, percentile, run_load, summarize
@@ -35,6 +36,7 @@ __all__ = [
     "LabPool",
     "Sample",
     "Scale",
+    "Table",
     "Target",
     "admin",
     "auth_cost",
@@ -58,6 +60,7 @@ __all__ = [
     "stolen_cookie_timeline",
     "store_footprint",
     "summarize",
+    "table",
     "throughput_by_replicas",
     "window_table",
 ]

@@ -13,6 +13,7 @@ and leaves it running for whoever set the variable to stop.
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 import time
@@ -69,7 +70,7 @@ def refresh_grace(lab: Lab) -> float:
 #: Settings that only one server reads: asking for a lab "for the JWT server" leaves the
 #: session store as it is (and the other way round), which saves restarts between experiments.
 ONLY_FOR = {
-    "session": ("jwt_mode", "access_ttl", "algorithm"),
+    "session": ("jwt_mode", "access_ttl", "algorithm", "env"),
     "jwt": ("session_store", "redis_persist"),
 }
 
@@ -84,6 +85,7 @@ class LabPool:
         lab: Lab | None = None,
         state_dir: str | os.PathLike[str] | None = None,
         log: Callable[[str], None] | None = None,
+        close_at_exit: bool = False,
     ):
         self.scale = scale or get_scale()
         self.log = log or (lambda message: None)
@@ -94,10 +96,20 @@ class LabPool:
         self._owns = False
         #: Seconds spent starting and reconfiguring labs (the report shows it).
         self.setup_seconds = 0.0
+        if close_at_exit:
+            # A notebook cannot wrap its cells in `with`: stop the lab when the kernel exits,
+            # even if the reader never runs the last cell.
+            atexit.register(self.close)
 
     def defaults(self) -> dict[str, Any]:
         """The configuration every request starts from at this scale."""
+        env = {}
+        if self.scale.jwt_leeway is not None:
+            env["JWT_LEEWAY"] = f"{self.scale.jwt_leeway:g}"
+        if self.scale.refresh_grace is not None:
+            env["JWT_REFRESH_GRACE"] = f"{self.scale.refresh_grace:g}"
         return {
+            "env": env,
             **BASELINE,
             "replicas": self.scale.replicas,
             "access_ttl": self.scale.access_ttl,

@@ -107,7 +107,9 @@ def measure_window(
     url = lab.url(server)
     replicas = [(rep.replica_id, rep.url) for rep in lab.replicas(server) if rep.running]
     account = register(url, "victim")
-    victim = Client(url, "victim")
+    # The victim's client keeps its cookie past Max-Age: with a 2-second token on a busy
+    # machine, a browser could drop it before the logout, which would then be a plain 401.
+    victim = Client(url, "victim", obeys_expiry=False)
     victim.login(account)
     attacker = victim.steal()
     before = {rid: probe(attacker, base=base)["status"] for rid, base in replicas}
@@ -220,11 +222,19 @@ def measure_configuration(
     actions: tuple[str, ...] = ACTIONS,
     *,
     observe: float | None = None,
+    max_observe: float = 30.0,
     latency_seconds: float = 1.5,
     threads: int = 4,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One configuration: the window of every action, and what one authenticated request costs."""
-    windows = measure_actions(lab, config.server, actions, observe=observe, config_name=config.name)
+    windows = measure_actions(
+        lab,
+        config.server,
+        actions,
+        observe=observe,
+        max_observe=max_observe,
+        config_name=config.name,
+    )
     cost = cost_of_checking(lab, config.server, seconds=latency_seconds, threads=threads)
     return windows, {"config": config.name, "server": config.server, **cost}
 
@@ -272,6 +282,7 @@ def revocation_study(
             config,
             actions,
             observe=observe,
+            max_observe=pool.scale.max_watch,
             latency_seconds=latency_seconds,
             threads=pool.scale.load_threads,
         )

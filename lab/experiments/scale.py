@@ -24,8 +24,17 @@ class Scale:
     #: JWT access-token lifetime (seconds) where a stateless window is measured: it *is* the
     #: window, so a short one keeps the run short without changing the lesson.
     access_ttl: int
+    #: Longest wait for a stolen copy to die by itself: a copy the API says lives longer (a
+    #: 12-hour session a replica could not reach) is reported "still valid" after this long.
+    max_watch: float
     #: bcrypt cost in the experiments' labs: logins are setup here, not the thing measured.
     bcrypt_rounds: int
+    #: JWT_LEEWAY: seconds a JWT is still accepted past its `exp` (clock skew). It adds to every
+    #: stateless window; None keeps the server's default (5 s).
+    jwt_leeway: float | None
+    #: JWT_REFRESH_GRACE: seconds within which a second refresh with the same token is forgiven
+    #: (two tabs); the refresh-theft experiment waits it out. None keeps the default (5 s).
+    refresh_grace: float | None
     #: Seconds of load behind each latency figure (p95) and each point of the scaling curve.
     load_seconds: float
     #: Concurrent clients of the load generator.
@@ -46,8 +55,11 @@ QUICK = Scale(
     name="quick",
     replicas=2,
     access_ttl=2,
+    max_watch=6.0,
     bcrypt_rounds=4,
-    load_seconds=1.5,
+    jwt_leeway=1.0,
+    refresh_grace=1.0,
+    load_seconds=1.0,
     load_threads=4,
     scaling_replicas=(1, 2),
     sessions=200,
@@ -61,8 +73,11 @@ FULL = Scale(
     name="full",
     replicas=3,
     access_ttl=10,
+    max_watch=40.0,
     bcrypt_rounds=4,
-    load_seconds=15.0,
+    jwt_leeway=None,
+    refresh_grace=None,
+    load_seconds=10.0,
     load_threads=16,
     scaling_replicas=(1, 2, 3),
     sessions=5000,

@@ -40,8 +40,8 @@ def stolen_cookie_timeline(
     server: str,
     action: str = "logout",
     *,
-    steal_at: float = 0.5,
-    revoke_at: float = 1.5,
+    steal_at: float | None = None,
+    revoke_at: float | None = None,
     after: float | None = None,
     max_after: float = 30.0,
     interval: float = 0.1,
@@ -50,8 +50,15 @@ def stolen_cookie_timeline(
 
     The attacker keeps going `after` seconds past the revocation; by default, until the
     `valid_until` the API announced plus a margin (capped at `max_after`), or SETTLE seconds
-    when the API said the credential is revoked.
+    when the API said the credential is revoked. The theft (`steal_at`) and the revocation
+    (`revoke_at`, seconds after the login) come early in a short JWT's life by default: the
+    victim's browser drops the cookie at its Max-Age, and then has nothing left to log out.
     """
+    ttl = lab.config.access_ttl if server == "jwt" else None
+    if steal_at is None:
+        steal_at = min(0.5, 0.1 * ttl) if ttl else 0.5
+    if revoke_at is None:
+        revoke_at = min(1.5, 0.3 * ttl) if ttl else 1.5
     url = lab.url(server)
     account = register(url, "victim")
     victim = Client(url, "victim")

@@ -1,0 +1,18 @@
+"""Fixtures for the notebook tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from lab import Lab
+from tests.experiments import shared_lab
+
+
+@pytest.fixture(scope="session")
+def experiment_lab() -> Iterator[Lab]:
+    """The lab shared with the report and demo tests (AUTHLAB_EXPERIMENT_LAB points at it)."""
+    lab = shared_lab.acquire()
+    yield lab
+    shared_lab.release()
