@@ -40,12 +40,12 @@ from .experiments import (
     memory_store_refusals,
     plots,
     refresh_token_theft,
-    revocation_study,
     stolen_cookie_timeline,
     store_footprint,
     throughput_by_replicas,
 )
 from .experiments.display import html_table as table
+from .experiments.revocation import measure_configuration
 from .experiments.summary import headline, mechanism_summary
 from .state import REPO_ROOT
 
@@ -65,91 +65,118 @@ class Progress:
         print(f"[{elapsed:6.1f}s] {message}", file=self.stream, flush=True)
 
 
-def run_experiments(scale: Scale, say: Callable[[str], None]) -> dict[str, Any]:
-    """Every experiment of the report, in an order that keeps lab restarts few.
+class Results:
+    """What the experiments returned, gathered piece by piece; a failed piece is recorded
+    (with its traceback) and the others still run."""
 
-    An experiment that fails is recorded (with its traceback) and the others still run.
-    """
-    results: dict[str, Any] = {"errors": []}
+    def __init__(self, say: Callable[[str], None]):
+        self.say = say
+        self.parts: dict[str, list[Any]] = {}
+        self.errors: list[dict[str, str]] = []
 
-    def step(name: str, fn: Callable[[], Any]) -> None:
+    def run(
+        self, name: str, fn: Callable[[], Any], *, detail: str = "", many: bool = False
+    ) -> None:
+        """Run one piece of an experiment and keep what it returned under `name`."""
+        label = f"{name} ({detail})" if detail else name
         started = time.perf_counter()
         try:
-            results[name] = fn()
+            value = fn()
         except Exception as exc:  # noqa: BLE001 (the report must say what failed, and go on)
-            say(f"{name} FAILED: {type(exc).__name__}: {exc}")
-            results["errors"].append(
+            self.say(f"{label} FAILED: {type(exc).__name__}: {exc}")
+            self.errors.append(
                 {
                     "experiment": name,
                     "error": f"{type(exc).__name__}: {exc}",
                     "traceback": traceback.format_exc(),
                 }
             )
-        else:
-            say(f"{name}: done in {time.perf_counter() - started:.1f} s")
+            return
+        self.parts.setdefault(name, []).extend(value if many else [value])
+        self.say(f"{label}: {time.perf_counter() - started:.1f} s")
+
+    def get(self, name: str) -> list[Any]:
+        """Everything kept under `name`, in the order it came."""
+        return self.parts.get(name, [])
+
+
+def run_experiments(scale: Scale, say: Callable[[str], None]) -> dict[str, Any]:
+    """Every experiment of the report, grouped by the lab configuration it needs, in the order
+    that needs the fewest restarts (each phase changes one or two settings of the last)."""
+    got = Results(say)
+    configs = {c.name: c for c in CONFIGURATIONS}
+
+    def revocation(lab, name: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        return measure_configuration(
+            lab,
+            configs[name],
+            observe=None,
+            max_observe=scale.max_watch,
+            latency_seconds=scale.load_seconds,
+            threads=scale.load_threads,
+        )
+
+    def memory_store(store: str, policy: str) -> list[dict[str, Any]]:
+        return memory_store_refusals(pool, ((store, policy),), clients=4, probes=scale.probes)
 
     with LabPool(scale, log=say) as pool:
         say(f"scale {scale.name}: {scale.replicas} replicas, JWT access TTL {scale.access_ttl} s")
+        # Phase 1: sessions in Redis, stateless JWT, round-robin (the defaults).
         lab = pool.get()
-
-        def anatomy() -> dict[str, Any]:
-            found = {"credentials": [], "footprints": [], "memory": []}
-            for server in ("session", "jwt"):
-                found["credentials"].append(credential_anatomy(lab, server))
-                found["footprints"].append(store_footprint(lab, server))
-            found["memory"].append(bytes_per_session(lab, "session", scale.sessions))
-            refresh = pool.get("jwt", jwt_mode="refresh")
-            found["credentials"].append(credential_anatomy(refresh, "jwt"))
-            found["footprints"].append(store_footprint(refresh, "jwt"))
-            found["memory"].append(bytes_per_session(refresh, "jwt", scale.sessions))
-            return found
-
-        step("anatomy", anatomy)
-        step("revocation", lambda: revocation_study(pool, CONFIGURATIONS, progress=say))
-
-        step(
-            "memory_store",
-            lambda: memory_store_refusals(
-                pool,
-                (("memory", "sticky"), ("memory", "roundrobin"), ("redis", "roundrobin")),
-                clients=4,
-                probes=scale.probes,
-                progress=say,
-            ),
+        for server in ("session", "jwt"):
+            got.run("credential", lambda s=server: credential_anatomy(lab, s), detail=server)
+            got.run("footprint", lambda s=server: store_footprint(lab, s), detail=server)
+        got.run(
+            "bytes", lambda: bytes_per_session(lab, "session", scale.sessions), detail="session"
         )
-        # The JWT server's stolen-cookie timeline runs after the refresh theft, so that the
-        # JWT replicas restart once for each mode.
-        step("stolen_cookie", lambda: [stolen_cookie_timeline(pool.get("session"), "session")])
-        step("refresh_theft", lambda: refresh_token_theft(pool.get("jwt", jwt_mode="refresh")))
-        if "stolen_cookie" in results:
-            step(
-                "stolen_cookie_jwt",
-                lambda: stolen_cookie_timeline(pool.get("jwt", jwt_mode="stateless"), "jwt"),
+        for name in ("session+redis", "jwt stateless"):
+            got.run("revocation", lambda n=name: revocation(lab, n), detail=name)
+        for server in ("session", "jwt"):
+            got.run("stolen_cookie", lambda s=server: stolen_cookie_timeline(lab, s), detail=server)
+        got.run(
+            "memory_store", lambda: memory_store("redis", "roundrobin"), detail="redis", many=True
+        )
+        # Phase 2: the JWT server with refresh tokens.
+        lab = pool.get("jwt", jwt_mode="refresh")
+        got.run("credential", lambda: credential_anatomy(lab, "jwt"), detail="jwt refresh")
+        got.run("footprint", lambda: store_footprint(lab, "jwt"), detail="jwt refresh")
+        got.run(
+            "bytes", lambda: bytes_per_session(lab, "jwt", scale.sessions), detail="jwt refresh"
+        )
+        got.run("revocation", lambda: revocation(lab, "jwt refresh"), detail="jwt refresh")
+        got.run("refresh_theft", lambda: refresh_token_theft(lab))
+        # Phase 3: the JWT server with a denylist.
+        lab = pool.get("jwt", jwt_mode="denylist")
+        got.run("revocation", lambda: revocation(lab, "jwt denylist"), detail="jwt denylist")
+        # Phase 4 and 5: sessions in each replica's memory, sticky then round-robin.
+        lab = pool.get("session", session_store="memory", lb_policy="sticky")
+        name = "session+memory (sticky)"
+        got.run("revocation", lambda: revocation(lab, name), detail=name)
+        for policy in ("sticky", "roundrobin"):
+            got.run(
+                "memory_store",
+                lambda p=policy: memory_store("memory", p),
+                detail=f"memory, {policy}",
+                many=True,
             )
-            if "stolen_cookie_jwt" in results:
-                results["stolen_cookie"].append(results.pop("stolen_cookie_jwt"))
-
-        def failures() -> list[dict[str, Any]]:
-            found = []
-            for fault in ("redis", "replica"):
-                say(f"failures: {fault}")
-                # Redis keeps its data across the stop (append-only file), as it would in
-                # production: what the plot shows is the outage, not a mass logout after it.
-                # JWTs live the server's default lifetime: none expires during the run.
-                faulty = pool.get(redis_persist=True, access_ttl=None)
-                found.append(
-                    fault_timeline(
-                        faulty,
-                        fault,
-                        before=scale.fault_before,
-                        duration=scale.fault_seconds,
-                        after=scale.fault_after,
-                    )
-                )
-            return found
-
-        step("failures", failures)
-        step(
+        # Phase 6: faults. Redis keeps its data across the stop (append-only file), as in
+        # production, so the plot shows the outage, not a mass logout after it; and the JWTs
+        # live the server's default lifetime, so none expires during a run.
+        for fault in ("redis", "replica"):
+            faulty = pool.get(redis_persist=True, access_ttl=None)
+            got.run(
+                "failures",
+                detail=fault,
+                fn=lambda f=fault, lab=faulty: fault_timeline(
+                    lab,
+                    f,
+                    before=scale.fault_before,
+                    duration=scale.fault_seconds,
+                    after=scale.fault_after,
+                ),
+            )
+        # Phase 7: throughput, from the most replicas to the fewest.
+        got.run(
             "scaling",
             lambda: throughput_by_replicas(
                 pool,
@@ -157,10 +184,44 @@ def run_experiments(scale: Scale, say: Callable[[str], None]) -> dict[str, Any]:
                 seconds=scale.load_seconds,
                 threads=scale.load_threads,
                 access_ttl=None,
+                redis_persist=True,
                 progress=say,
             ),
+            many=True,
         )
-        results["setup_seconds"] = pool.setup_seconds
+        setup_seconds = pool.setup_seconds
+    return assemble(got, setup_seconds)
+
+
+def assemble(got: Results, setup_seconds: float) -> dict[str, Any]:
+    """The pieces as the plots and the summary read them, in the lesson's order."""
+    results: dict[str, Any] = {"errors": got.errors, "setup_seconds": setup_seconds}
+    if got.get("credential") or got.get("bytes"):
+        results["anatomy"] = {
+            "credentials": got.get("credential"),
+            "footprints": got.get("footprint"),
+            "memory": got.get("bytes"),
+        }
+    if got.get("revocation"):
+        order = {c.name: i for i, c in enumerate(CONFIGURATIONS)}
+        measured = sorted(got.get("revocation"), key=lambda r: order[r[1]["config"]])
+        results["revocation"] = {
+            "windows": [w for windows, _ in measured for w in windows],
+            "costs": [cost for _, cost in measured],
+        }
+    for name in ("stolen_cookie", "failures", "scaling"):
+        if got.get(name):
+            results[name] = got.get(name)
+    if got.get("memory_store"):
+        # Measured in pairs (the session server, then the JWT server as a control), in the
+        # order of the restarts; shown in the lesson's order: the failure first.
+        rows = got.get("memory_store")
+        pairs = [rows[i : i + 2] for i in range(0, len(rows), 2)]
+        lesson = [("memory", "roundrobin"), ("memory", "sticky"), ("redis", "roundrobin")]
+        pairs.sort(key=lambda p: lesson.index((p[0]["store"], p[0]["policy"])))
+        results["memory_store"] = [row for pair in pairs for row in pair]
+    if got.get("refresh_theft"):
+        results["refresh_theft"] = got.get("refresh_theft")[0]
     return results
 
 

@@ -95,7 +95,7 @@ def revocation_windows(windows: Sequence[dict[str, Any]]) -> Figure:
     fig = Figure(figsize=(10, 3.6), layout="constrained")
     ax = fig.subplots()
     width = 0.8 / max(1, len(actions))
-    top = max([w["observe_s"] for w in windows] + [0.5])
+    top = max([w["observe_s"] if w["still_valid"] else w["window_s"] for w in windows] + [0.5])
     for j, action in enumerate(actions):
         for i, config in enumerate(configs):
             found = [w for w in windows if w["config"] == config and w["action"] == action]
@@ -129,6 +129,12 @@ def tradeoff(
     """The price of revocation: window after `action` against round trips and p95 latency."""
     fig = Figure(figsize=(10, 3.6), layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True)
+    placed: dict[int, list[tuple[float, float]]] = {id(left): [], id(right): []}
+    spans = {
+        id(left): max([c["store_round_trips"] or 0 for c in costs] + [1]),
+        id(right): max([c["p95_ms"] or 0 for c in costs] + [1]),
+    }
+    top = max([w["observe_s"] if w["still_valid"] else w["window_s"] for w in windows] + [1])
     for cost in costs:
         found = [w for w in windows if w["config"] == cost["config"] and w["action"] == action]
         if not found:
@@ -139,13 +145,25 @@ def tradeoff(
         marker = "^" if w["still_valid"] else "o"
         for ax, x in ((left, cost["store_round_trips"] or 0.0), (right, cost["p95_ms"] or 0.0)):
             ax.scatter([x], [y], s=80, color=colour, marker=marker, zorder=3)
+            # Points on top of each other get their labels stacked, not overprinted.
+            near = sum(
+                1
+                for px, py in placed[id(ax)]
+                if abs(px - x) < 0.08 * spans[id(ax)] and abs(py - y) < 0.08 * top
+            )
+            placed[id(ax)].append((x, y))
             ax.annotate(
-                cost["config"], (x, y), textcoords="offset points", xytext=(6, 6), fontsize=8
+                cost["config"],
+                (x, y),
+                textcoords="offset points",
+                xytext=(7, 6 + 11 * near),
+                fontsize=8,
             )
     left.set_xlabel("store round trips per authenticated request (Server-Timing)")
     left.set_ylabel(f"revocation window after {action} (s)")
     right.set_xlabel("p95 latency of GET /auth/me (ms, this machine)")
     left.set_title("Revoking at once costs a store lookup on every request")
+    left.set_ylim(-0.1 * top, top * 1.35)
     right.set_title("... and what that lookup costs in latency")
     left.set_xlim(-0.3, max([c["store_round_trips"] or 0 for c in costs] + [1]) + 0.8)
     for ax in (left, right):
@@ -199,29 +217,36 @@ def refresh_theft(result: dict[str, Any]) -> Figure:
     fig = Figure(figsize=(10, 2.8), layout="constrained")
     ax = fig.subplots()
     rows = {"victim": 1, "attacker": 0}
+    span = max([e["t"] for e in result["events"]] + [1.0])
+    last_label: dict[str, tuple[float, int]] = {}
     for e in result["events"]:
         y = rows[e["who"]]
-        is_refresh = "refresh" in e["event"] or e["event"] in ("login", "copies both cookies")
+        is_key = "refresh" in e["event"] or e["event"] in ("login", "copies both cookies")
         ax.scatter(
             [e["t"]],
             [y],
-            s=90 if is_refresh else 18,
-            marker="D" if is_refresh else "o",
+            s=90 if is_key else 18,
+            marker="D" if is_key else "o",
             color=_status_colour(e["status"]) if e["status"] is not None else "black",
             zorder=3,
         )
-        if is_refresh:
-            label = e["event"] + (f"\n{e['status']}" if e["status"] else "")
+        if is_key:
+            label = e["event"] + (f" ({e['status']})" if e["status"] else "")
+            # Events close together on one row get their labels stacked.
+            prev_t, level = last_label.get(e["who"], (-1e9, -1))
+            level = level + 1 if e["t"] - prev_t < 0.12 * span else 0
+            last_label[e["who"]] = (e["t"], level)
             ax.annotate(
                 label,
                 (e["t"], y),
                 textcoords="offset points",
-                xytext=(0, 10),
-                ha="center",
+                xytext=(4, 9 + 11 * level),
+                ha="left",
                 fontsize=7,
             )
     ax.set_yticks([0, 1], ["attacker", "victim"])
-    ax.set_ylim(-0.7, 1.9)
+    ax.set_ylim(-0.5, 2.0)
+    ax.set_xlim(-0.05 * span, span * 1.2)
     ax.set_xlabel("seconds since the victim logged in")
     ax.set_title(
         "Refresh-token theft: reuse detected -> family revoked; both out when access tokens "

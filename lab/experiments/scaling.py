@@ -43,6 +43,7 @@ def throughput_by_replicas(
     users: int = 8,
     path: str = "/auth/me",
     access_ttl: int | None = None,
+    redis_persist: bool = False,
     progress=None,
 ) -> list[dict[str, Any]]:
     """Closed-loop load on each server at each replica count: requests/s, p50, p95, errors.
@@ -55,7 +56,7 @@ def throughput_by_replicas(
     progress = progress or (lambda message: None)
     rows = []
     for n in replicas:
-        lab = pool.get(replicas=n, access_ttl=access_ttl)
+        lab = pool.get(replicas=n, access_ttl=access_ttl, redis_persist=redis_persist)
         for server in servers:
             progress(f"scaling: {server} with {n} replica(s), {seconds:g} s")
             url = lab.url(server)
