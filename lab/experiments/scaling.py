@@ -127,7 +127,10 @@ def memory_store_refusals(
         for server in SERVERS:
             rows.append(
                 {
-                    "setup": f"{store} + {policy}" if server == "session" else f"jwt ({policy})",
+                    # The JWT row is the control, measured in the same lab.
+                    "setup": f"{store} + {policy}"
+                    if server == "session"
+                    else f"jwt ({policy}, beside {store})",
                     "server": server,
                     "store": store if server == "session" else lab.config.jwt_mode,
                     "policy": policy,

@@ -102,7 +102,14 @@ def revocation_sentence(config: str, windows: list[dict], cost: dict | None) -> 
     later = [w for w in windows if not w["still_valid"] and w["window_s"] > 0]
     never = [w for w in windows if w["still_valid"]]
     parts = []
-    if at_once:
+    worked = max((w.get("replicas_where_copy_worked", 0) for w in windows), default=0)
+    total = max((len(w.get("replicas", [])) for w in windows), default=0)
+    if at_once and 0 < worked < total:
+        parts.append(
+            f"the copy only ever worked on the replica holding the session ({worked} of "
+            f"{total}); after {_join(at_once)} it was refused there at once"
+        )
+    elif at_once:
         parts.append(f"after {_join(at_once)} the copy was refused at once on every replica")
     for w in later:
         parts.append(f"after {w['action']} it kept working {w['window_s']:.1f} s")

@@ -137,7 +137,7 @@ def test_memory_store_behind_round_robin_refuses(headline):
     assert share["memory + roundrobin"] > 0.2
     assert share["memory + sticky"] == 0
     assert share["redis + roundrobin"] == 0
-    assert share["jwt (roundrobin)"] == 0
+    assert share["jwt (roundrobin, beside memory)"] == 0
 
 
 def test_redis_outage_hits_sessions_not_stateless_jwt(headline):
