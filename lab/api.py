@@ -357,9 +357,14 @@ class Lab:
             launcher = self._launcher(state)
             if not alive(rec):
                 argv, env, port, digest = launcher.replica_plan(state, server, index)
-                launcher.spawn(state, rec.name, argv, env, port=port, match=f"127.0.0.1:{port}",
-                               fingerprint=digest)  # fmt: skip
-                launcher.wait_replicas(state, [(server, index)])
+                # No request for it while it boots; back in rotation once a check passes.
+                drained = launcher.drain(state, [(server, index)])
+                try:
+                    launcher.spawn(state, rec.name, argv, env, port=port,
+                                   match=f"127.0.0.1:{port}", fingerprint=digest)  # fmt: skip
+                    launcher.wait_replicas(state, [(server, index)])
+                finally:
+                    launcher.undrain(state, drained)
                 if port != rec.port:  # the old port was taken meanwhile: HAProxy must learn
                     launcher.ensure_haproxy(state)
             if alive(state.processes.get("haproxy")):

@@ -194,11 +194,7 @@ class Launcher:
             for name, rec in state.processes.items()
             if name not in wanted and name.split("-")[0] in SERVERS
         ]
-        processes.stop([(rec.pid, rec.match) for rec in extra])
-        for rec in extra:
-            del state.processes[rec.name]
-            actions.append(f"{rec.name}: stopped")
-        # Work out who must (re)start, stop those together, start them together.
+        # Work out who must (re)start.
         plans = {}
         for name, (server, index) in wanted.items():
             plan = self.replica_plan(state, server, index)
@@ -208,21 +204,56 @@ class Launcher:
                 actions.append(f"{name}: kept")
             else:
                 plans[name] = (server, index, plan, rec if running else None)
-        processes.stop([(rec.pid, rec.match) for *_, rec in plans.values() if rec is not None])
-        for name, (_, _, (argv, env, port, fingerprint), old) in plans.items():
-            self._log(f"starting {name} on 127.0.0.1:{port}")
-            self.spawn(
-                state,
-                name,
-                argv,
-                env,
-                port=port,
-                match=f"127.0.0.1:{port}",
-                fingerprint=fingerprint,
-            )
-            actions.append(f"{name}: {'restarted' if old else 'started'}")
-        self.wait_replicas(state, [(s, i) for s, i, *_ in plans.values()])
+        # Out of HAProxy's rotation first, so no request meets a replica that is going away.
+        leaving = [_server_index(rec.name) for rec in extra]
+        restarting = [(server, index) for server, index, *_ in plans.values()]
+        drained = self.drain(state, leaving + restarting)
+        try:
+            processes.stop([(rec.pid, rec.match) for rec in extra])
+            for rec in extra:
+                del state.processes[rec.name]
+                actions.append(f"{rec.name}: stopped")
+            processes.stop([(rec.pid, rec.match) for *_, rec in plans.values() if rec])
+            for name, (_, _, (argv, env, port, fingerprint), old) in plans.items():
+                self._log(f"starting {name} on 127.0.0.1:{port}")
+                self.spawn(
+                    state,
+                    name,
+                    argv,
+                    env,
+                    port=port,
+                    match=f"127.0.0.1:{port}",
+                    fingerprint=fingerprint,
+                )
+                actions.append(f"{name}: {'restarted' if old else 'started'}")
+            self.wait_replicas(state, restarting)
+        finally:
+            self.undrain(state, [key for key in drained if key in restarting])
         return actions
+
+    def drain(self, state: LabState, targets: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        """Take replicas out of a running HAProxy's rotation (MAINT); returns the ones taken.
+
+        A replica someone disabled on purpose (`lb disable`) is left as it is.
+        """
+        if not targets or not alive(state.processes.get("haproxy")):
+            return []
+        socket_path = haproxy.admin_socket_path(self.state_dir)
+        status = haproxy.server_status(socket_path)
+        drained = []
+        for server, index in targets:
+            if status.get((server, haproxy.server_name(index)), "MAINT") != "MAINT":
+                haproxy.set_server(socket_path, server, index, enabled=False)
+                drained.append((server, index))
+        return drained
+
+    def undrain(self, state: LabState, drained: list[tuple[str, int]]) -> None:
+        """Back into rotation. HAProxy shows "UP 1/2" until a check of the new process passes;
+        `wait_lb_ready` waits for that "UP", so it never trusts a check of the old process."""
+        if drained and alive(state.processes.get("haproxy")):
+            socket_path = haproxy.admin_socket_path(self.state_dir)
+            for server, index in drained:
+                haproxy.set_server(socket_path, server, index, enabled=True)
 
     def wait_replicas(self, state: LabState, pending: list[tuple[str, int]]) -> None:
         """Until each replica answers /health as itself; a replica that exits fails at once."""
@@ -323,3 +354,9 @@ class Launcher:
 def _ports_in_use(state: LabState) -> set[int]:
     """Every port this lab already uses, so a new one never doubles up."""
     return set(state.ports.values()) | {r.port for r in state.processes.values() if r.port}
+
+
+def _server_index(name: str) -> tuple[str, int]:
+    """("session", 2) for "session-2"."""
+    server, _, index = name.rpartition("-")
+    return server, int(index)

@@ -69,6 +69,9 @@ def test_asymmetric_keys_are_shared_by_every_jwt_replica(lab_as, algorithm):
     token = client.cookies["access_token"]
     assert jwt.get_unverified_header(token)["alg"] == algorithm
     # One key pair for all replicas: a token signed by one verifies on every other.
+    for replica in lab.replicas("jwt"):
+        response = client.get(replica.url + "/auth/me", timeout=HTTP_TIMEOUT)
+        assert response.status_code == 200, replica.replica_id
     results = hits(client, lab.jwt_url + "/auth/me", 6)
     assert {status for status, _ in results} == {200}
     assert len({replica for _, replica in results}) == 3
