@@ -1,7 +1,7 @@
 """`python -m lab report [--quick]`: run the experiments, write one self-contained HTML report.
 
-    python -m lab report --quick      # about two minutes: small sizes, short windows
-    python -m lab report              # the full study: bigger samples, 3 replicas, longer runs
+    python -m lab report --quick      # a minute or two: small sizes, short windows
+    python -m lab report              # the full study, about six minutes: 3 replicas
 
 The report starts its own lab in a temporary directory (your `.lab/` lab, if one runs, is left
 alone), reconfigures it between experiments, stops it at the end, and writes
@@ -250,9 +250,8 @@ def figures(results: dict[str, Any]) -> dict[str, str]:
         drawn["refresh_theft"] = lambda: plots.refresh_theft(results["refresh_theft"])
     if "memory_store" in results:
         drawn["memory_refusals"] = lambda: plots.memory_refusals(results["memory_store"])
-    for i, result in enumerate(results.get("failures", [])):
+    for result in results.get("failures", []):
         drawn[f"fault_{result['fault']}"] = lambda r=result: plots.fault(r)
-        del i
     if "scaling" in results:
         drawn["scaling"] = lambda: plots.scaling(results["scaling"])
     return {name: png(make()) for name, make in drawn.items()}
@@ -588,7 +587,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the experiments on a private lab and write reports/<timestamp>/.",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="small sizes and short windows (about two minutes)"
+        "--quick", action="store_true", help="small sizes and short windows (a minute or two)"
     )
     parser.add_argument("--scale", choices=("quick", "full"), help="same as --quick for 'quick'")
     parser.add_argument(

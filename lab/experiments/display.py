@@ -17,6 +17,8 @@ def fmt(value: Any) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
+        if abs(value) >= 1e6:  # timestamps and the like: no thousands separators
+            return f"{value:.1f}"
         return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
     if isinstance(value, list | tuple):
         return ", ".join(fmt(v) for v in value)
