@@ -3,7 +3,7 @@
 Each scenario is one locustfile (`browse.py`, `login_storm.py`, `revocation.py`, `scaling.py`);
 the shared users, checks and command-line options live in `common.py`. Run them through
 `python -m lab loadtest SCENARIO --server session|jwt`, or with the `locust` command from the
-repository root (see docs/benchmarking.md).
+repository root (see the README, "Benchmarking").
 
 Never import these modules into pytest or the lab: `import locust` patches the standard library
 with gevent for the whole process. Locust runs in its own process.

@@ -52,7 +52,7 @@ def test_redis_stopped_session_server_503_jwt_keeps_serving(lab):
         assert response.headers.get("Retry-After")
         assert response.json()["error"]
         # Login on the session server: the password checks out, but there is nowhere to keep
-        # the session, so it answers 503 too (documented in docs/lab.md).
+        # the session, so it answers 503 too (documented in the README, "The lab").
         login = requests.post(lab.session_url + "/auth/login", json=user, timeout=HTTP_TIMEOUT)
         assert login.status_code == 503
         # Stateless JWT needs no store to verify a token: every replica keeps serving.
