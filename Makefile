@@ -42,9 +42,15 @@ format:
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-lab: setup  ## bring the lab up and run the quick report
+lab: setup  ## bring the lab up, run the quick report, say where to go next
 	$(PYTHON) -m lab up
 	$(PYTHON) -m lab report --quick
+	@echo
+	@$(PYTHON) -m lab status
+	@echo
+	@echo "Next: open the report above in a browser; 'python -m lab demo stolen-cookie';"
+	@echo "      '.venv/bin/jupyter lab notebooks/'; 'python -m lab loadtest browse --server jwt';"
+	@echo "      'make down' when you are done."
 
 down:
 	$(PYTHON) -m lab down
