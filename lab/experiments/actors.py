@@ -164,3 +164,14 @@ def probe(client: Client, path: str = "/auth/me", base: str | None = None) -> di
         "auth_ms": dur,
         "store": store,
     }
+
+
+def logged_in_cookies(url: str, users: int) -> list[str]:
+    """`Cookie:` headers of `users` freshly logged-in accounts."""
+    cookies = []
+    for _ in range(users):
+        client = Client(url, "user")
+        client.login(register(url, "load"))
+        cookies.append(client.cookie_header("/auth/me"))
+        client.close()
+    return cookies

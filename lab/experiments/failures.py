@@ -17,8 +17,8 @@ from collections import Counter
 from typing import Any
 
 from ..api import Lab
+from .actors import logged_in_cookies
 from .load import Target, error_series, replica_series, run_load
-from .scaling import logged_in_cookies
 
 SERVERS = ("session", "jwt")
 FAULTS = ("redis", "replica", "redis-pause")

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from ..api import Lab
-from .actors import Client, admin, probe, register
+from .actors import Client, admin, logged_in_cookies, probe, register
 from .labs import LabPool, mode_of
 from .load import Target, run_load, summarize
 
@@ -206,13 +206,7 @@ def cost_of_checking(
 ) -> dict[str, Any]:
     """What each authenticated request costs: store round trips (Server-Timing) and latency."""
     url = lab.url(server)
-    cookies = []
-    for _ in range(users):
-        client = Client(url, "user")
-        client.login(register(url, "load"))
-        cookies.append(client.cookie_header("/auth/me"))
-        client.close()
-    samples = run_load([Target(server, url, cookies)], seconds, threads)
+    samples = run_load([Target(server, url, logged_in_cookies(url, users))], seconds, threads)
     return summarize(samples, seconds)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .actors import Client, register
+from .actors import Client, logged_in_cookies, register
 from .labs import LabPool, mode_of
 from .load import Target, run_load, summarize
 
@@ -20,17 +20,6 @@ SERVERS = ("session", "jwt")
 
 #: (session store, balancing policy): the three setups of the memory-store lesson.
 MEMORY_SETUPS = (("memory", "roundrobin"), ("memory", "sticky"), ("redis", "roundrobin"))
-
-
-def logged_in_cookies(url: str, users: int) -> list[str]:
-    """`Cookie:` headers of `users` freshly logged-in accounts."""
-    cookies = []
-    for _ in range(users):
-        client = Client(url, "user")
-        client.login(register(url, "load"))
-        cookies.append(client.cookie_header("/auth/me"))
-        client.close()
-    return cookies
 
 
 def throughput_by_replicas(
