@@ -3,6 +3,7 @@
     python -m lab loadtest browse --server session -u 20 -t 30s --replicas 2
     python -m lab loadtest revocation --server jwt --action logout -u 4 -t 30s
     python -m lab loadtest scaling --server jwt --replicas 3 --stage-users 5,10,20,40
+    python -m lab loadtest scaling --server session --sweep-replicas 1,2,3
 
 The runner brings the lab up as asked (or uses the running one, changing only what the flags
 change), runs Locust headless in its own process (`import locust` patches the standard library
@@ -118,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = parser.add_argument_group("lab (as in `python -m lab up`; default: the running lab's)")
     lab.add_argument("--replicas", type=int)
+    lab.add_argument(
+        "--sweep-replicas",
+        type=replica_counts,
+        metavar="N,N,...",
+        help="run the scenario once per replica count (e.g. 1,2,3) and draw the curves "
+        "side by side in results/<run>-sweep/ (made for `scaling`)",
+    )
     lab.add_argument("--lb-policy", choices=LB_POLICIES)
     lab.add_argument("--session-store", choices=SESSION_STORES)
     lab.add_argument("--jwt-mode", choices=JWT_MODES)
@@ -140,6 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- the lab ---------------------------------------------------------------------------------
+
+
+def replica_counts(text: str) -> list[int]:
+    """'1,2,3' -> [1, 2, 3] (each between 1 and 9)."""
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: use replica counts like 1,2,3") from None
+    if not counts or any(not 1 <= n <= 9 for n in counts):
+        raise argparse.ArgumentTypeError(f"{text!r}: replica counts between 1 and 9")
+    return counts
 
 
 def lab_changes(args: argparse.Namespace) -> dict[str, Any]:
@@ -608,13 +627,8 @@ def print_summary(summary: dict[str, Any], out: Path, say) -> None:
 # -- main ------------------------------------------------------------------------------------
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `python -m lab loadtest`."""
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-
-    def say(message: str) -> None:
-        print(f"loadtest: {message}", flush=True)
-
+def run_once(args: argparse.Namespace, say) -> tuple[int, Path | None]:
+    """One Locust run on a lab prepared as the flags ask; returns (exit code, results folder)."""
     try:
         planned = scaling_seconds(args) if args.scenario == "scaling" else 30.0
         if args.time:
@@ -622,7 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lab, started_lab = prepare_lab(args, say)
     except LabError as exc:
         print(f"loadtest: {exc}", file=sys.stderr)
-        return 1
+        return 1, None
     try:
         config = lab.config
         split_sessions = config.session_store == "memory" and config.lb_policy == "roundrobin"
@@ -632,7 +646,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "not see a login (that is the lesson, not a bug)"
             )
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = args.results / f"{stamp}-{args.scenario}-{args.server}"
+        suffix = f"-r{config.replicas}" if getattr(args, "sweep_replicas", None) else ""
+        out = args.results / f"{stamp}-{args.scenario}-{args.server}{suffix}"
         out.mkdir(parents=True, exist_ok=False)
         (out / "lab.json").write_text(json.dumps(lab_description(lab), indent=2) + "\n")
         host = lab.url(args.server)
@@ -651,8 +666,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = build_summary(args, lab, out, command, exit_code, cpu, began, datetime.now(UTC))
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         print_summary(summary, out, say)
-        return exit_code
+        return exit_code, out
     finally:
         if started_lab and not args.keep_lab:
             say("stopping the lab this run started (--keep-lab keeps it)")
             lab.down()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m lab loadtest`."""
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+
+    def say(message: str) -> None:
+        print(f"loadtest: {message}", flush=True)
+
+    if not args.sweep_replicas:
+        return run_once(args, say)[0]
+    from .sweep import sweep_replicas
+
+    return sweep_replicas(args, run_once, say)

@@ -115,6 +115,50 @@ def test_scaling_steps_through_its_stages(lab, tmp_path, server):
     assert summary["locust"]["users"] is None
 
 
+def test_scaling_sweeps_replica_counts(lab, tmp_path):
+    """`--sweep-replicas 1,2`: one run per replica count on the same lab, then the curves."""
+    results = tmp_path / "results"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lab",
+            "--state-dir",
+            str(lab.state_dir),
+            "loadtest",
+            "scaling",
+            "--server",
+            "jwt",
+            "--sweep-replicas",
+            "1,2",
+            "--stage-users",
+            "2,4",
+            "--stage-seconds",
+            "4",
+            "--results",
+            str(results),
+            "--quiet",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    sweep = next(results.glob("*-sweep"))
+    curves = json.loads((sweep / "curves.json").read_text())
+    assert [c["replicas"] for c in curves] == [1, 2]
+    for curve in curves:
+        assert [p["users"] for p in curve["points"]] == [2, 4]
+        assert all(p["rps"] > 0 and p["p95_ms"] > 0 for p in curve["points"])
+        summary = json.loads((Path(curve["results"]) / "summary.json").read_text())
+        assert summary["lab"]["replicas"] == curve["replicas"]
+        assert summary["requests"] > 0 and summary["failures"] == 0
+    assert (sweep / "curves.png").stat().st_size > 10_000
+    assert len(Lab.attach(lab.state_dir).replicas("jwt")) == 2  # the module's lab, as it was
+
+
 @pytest.mark.parametrize("action", ["logout", "password", "admin"])
 def test_revocation_session_redis_is_immediate(lab, tmp_path, action):
     """Server-side sessions in Redis: the stolen cookie is refused at once, on every replica."""
