@@ -1,21 +1,20 @@
-"""A private redis-server for tests: its own port, nothing on disk, stopped by PID."""
+"""A private redis-server for tests: its own port, nothing on disk, stopped by PID.
+
+The command line is the lab's own (`lab.redis_server.argv`): tests and lab run the same Redis.
+"""
 
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 import redis
 
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from lab import redis_server
+from lab.processes import free_port
 
 
 class RedisProcess:
@@ -23,13 +22,13 @@ class RedisProcess:
 
     def __init__(self, port: int | None = None):
         self.port = port or free_port()
-        self.dir = tempfile.mkdtemp(prefix="authlab-redis-")
+        self.dir = Path(tempfile.mkdtemp(prefix="authlab-redis-"))
         self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         """The URL the servers connect to."""
-        return f"redis://127.0.0.1:{self.port}/0"
+        return redis_server.url(self.port)
 
     def client(self) -> redis.Redis:
         """A plain client for assertions."""
@@ -37,32 +36,17 @@ class RedisProcess:
 
     def start(self) -> None:
         """Start (or restart) the server and wait until it answers PING."""
-        binary = shutil.which("redis-server")
+        binary = redis_server.executable()
         if binary is None:
-            raise RuntimeError("redis-server is not installed: run `make setup`.")
+            raise RuntimeError(redis_server.INSTALL_HINT)
         self.proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.dir,
-            ],
-            stdout=subprocess.DEVNULL,
+            redis_server.argv(binary, self.port, self.dir), stdout=subprocess.DEVNULL
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            try:
-                if self.client().ping():
-                    return
-            except redis.ConnectionError:
-                time.sleep(0.05)
+            if redis_server.ping(self.port):
+                return
+            time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
 
     def stop(self) -> None:
