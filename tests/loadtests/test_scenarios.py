@@ -34,9 +34,10 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
         yield running
 
 
-def loadtest(lab: Lab, tmp_path: Path, *args: str, timeout: float = 90) -> dict:
-    """Run the runner as a user would; return its summary.json (and check the files exist)."""
-    results = tmp_path / "results"
+def run_runner(
+    lab: Lab, results: Path, *args: str, timeout: float = 90
+) -> subprocess.CompletedProcess:
+    """`python -m lab loadtest ARGS` on the module's lab, as a user would type it."""
     command = [
         sys.executable,
         "-m",
@@ -49,9 +50,15 @@ def loadtest(lab: Lab, tmp_path: Path, *args: str, timeout: float = 90) -> dict:
         str(results),
         "--quiet",
     ]
-    done = subprocess.run(
+    return subprocess.run(
         command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def loadtest(lab: Lab, tmp_path: Path, *args: str, timeout: float = 90) -> dict:
+    """Run the runner; return its summary.json (and check the files exist)."""
+    results = tmp_path / "results"
+    done = run_runner(lab, results, *args, timeout=timeout)
     runs = list(results.glob("*")) if results.exists() else []
     assert len(runs) == 1, f"no results directory\n{done.stdout}\n{done.stderr}"
     run = runs[0]
@@ -118,32 +125,19 @@ def test_scaling_steps_through_its_stages(lab, tmp_path, server):
 def test_scaling_sweeps_replica_counts(lab, tmp_path):
     """`--sweep-replicas 1,2`: one run per replica count on the same lab, then the curves."""
     results = tmp_path / "results"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lab",
-            "--state-dir",
-            str(lab.state_dir),
-            "loadtest",
-            "scaling",
-            "--server",
-            "jwt",
-            "--sweep-replicas",
-            "1,2",
-            "--stage-users",
-            "2,4",
-            "--stage-seconds",
-            "4",
-            "--results",
-            str(results),
-            "--quiet",
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
+    done = run_runner(
+        lab,
+        results,
+        "scaling",
+        "--server",
+        "jwt",
+        "--sweep-replicas",
+        "1,2",
+        "--stage-users",
+        "2,4",
+        "--stage-seconds",
+        "4",
         timeout=240,
-        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     sweep = next(results.glob("*-sweep"))
