@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from .backend import Revocation
 from .errors import ApiError
-from .http import backend, json_body, login_required
+from .http import authenticate, backend, json_body, login_required, with_json
 from .users import UserService
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -32,26 +32,20 @@ def login():
     user = users().authenticate(body["email"], body["password"])
     response = jsonify()
     extra = backend().login(user, request, response)
-    response.set_data(jsonify(user=user, **extra).get_data())
-    return response
+    return with_json(response, {"user": user, **extra})
 
 
 @bp.post("/logout")
 def logout():
     """End this credential and expire the cookie; say whether it is really dead on the server."""
-    from .http import authenticate
-
     response = jsonify()
     principal = authenticate()
     if principal is None:
         # Still expire the cookies: a browser holding a dead one should drop it.
         backend().clear_cookies(response)
-        response.set_data(jsonify(error="unauthorized", message=g.auth_reason).get_data())
-        response.status_code = 401
-        return response
+        return with_json(response, {"error": "unauthorized", "message": g.auth_reason}, 401)
     revocation = backend().logout(principal, response)
-    response.set_data(jsonify(revocation.to_json()).get_data())
-    return response
+    return with_json(response, revocation.to_json())
 
 
 @bp.get("/me")
@@ -71,8 +65,7 @@ def change_password():
     revocation = backend().revoke_user(
         g.principal.user_id, keep=g.principal, request=request, response=response
     )
-    response.set_data(jsonify(password_changed=True, **revocation.to_json()).get_data())
-    return response
+    return with_json(response, {"password_changed": True, **revocation.to_json()})
 
 
 @bp.get("/sessions")
@@ -100,5 +93,4 @@ def logout_all():
     response = jsonify()
     revocation = backend().revoke_user(g.principal.user_id, request=request, response=response)
     backend().clear_cookies(response)
-    response.set_data(jsonify(revocation.to_json()).get_data())
-    return response
+    return with_json(response, revocation.to_json())

@@ -46,6 +46,15 @@ def authenticate() -> Principal | None:
     return g.principal
 
 
+def with_json(response: Response, body: dict[str, Any], status: int | None = None) -> Response:
+    """Put a JSON body into a response that a backend has already set cookies on (the backend
+    decides the cookies before the body is known)."""
+    response.set_data(current_app.json.dumps(body) + "\n")
+    if status is not None:
+        response.status_code = status
+    return response
+
+
 def login_required(view: Callable) -> Callable:
     """Guard a view: 401 without a valid credential; the view reads `g.principal`."""
 

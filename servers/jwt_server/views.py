@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 
 from ..core.errors import ApiError, error_response
+from ..core.http import with_json
 
 if TYPE_CHECKING:
     from .backend import TokenBackend
@@ -53,8 +54,7 @@ def refresh():
         g.auth_ms = (time.perf_counter() - started) * 1000
         g.auth_round_trips = 1 if backend.cookies.read_refresh(request) else 0
         g.auth_checked = True
-    response.set_data(jsonify(body).get_data())
-    return response
+    return with_json(response, body)
 
 
 def register_views(app: Flask, backend: TokenBackend) -> None:
