@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 import redis
+
+from .processes import free_port
 
 #: How to install what is missing, shown when `up` cannot find redis-server.
 INSTALL_HINT = (
@@ -60,3 +65,53 @@ def pause(port: int, seconds: float) -> None:
     """CLIENT PAUSE: Redis holds every client's commands for `seconds`, like a slow network."""
     with client(port) as r:
         r.execute_command("CLIENT", "PAUSE", int(seconds * 1000), "ALL")
+
+
+class RedisProcess:
+    """A throwaway redis-server owned by this process (tests, `lab bench`): start, stop and
+    restart it on one port, stopped by PID. The lab's own Redis is managed by `Lab`."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="authlab-redis-"))
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """The URL the servers connect to."""
+        return url(self.port)
+
+    def client(self) -> redis.Redis:
+        """A plain client for assertions."""
+        return redis.Redis(port=self.port, decode_responses=True, socket_timeout=2)
+
+    def start(self) -> None:
+        """Start (or restart) the server and wait until it answers PING."""
+        binary = executable()
+        if binary is None:
+            raise RuntimeError(INSTALL_HINT)
+        self.proc = subprocess.Popen(
+            argv(binary, self.port, self.dir), stdout=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if ping(self.port):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        """Stop the server by PID."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    def close(self) -> None:
+        """Stop and remove the data directory."""
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
