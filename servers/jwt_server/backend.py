@@ -17,7 +17,7 @@ from flask import Flask, Request, Response
 from ..core.backend import AuthBackend, AuthCheck, Principal, Revocation
 from ..core.config import ConfigError, Settings
 from ..core.redis_client import make_redis
-from .config import DEFAULT_ACCESS_TTL, seconds_knob
+from .config import DEFAULT_ACCESS_TTL
 from .cookies import BadCredential, TokenCookies
 from .keys import KeyRing
 from .modes import MODES, Mode
@@ -33,7 +33,9 @@ class TokenBackend(AuthBackend):
         self.settings = settings
         # Keys are parsed once, here: never a PEM string per request.
         self.keys = KeyRing.from_settings(settings)
-        self.codec = TokenCodec(self.keys, settings.jwt_issuer, settings.jwt_audience)
+        self.codec = TokenCodec(
+            self.keys, settings.jwt_issuer, settings.jwt_audience, settings.jwt_leeway
+        )
         self.cookies = TokenCookies(settings.cookie_secure)
         self.access_ttl = settings.access_token_ttl or DEFAULT_ACCESS_TTL[settings.jwt_mode]
         if self.access_ttl < 1 or settings.refresh_token_ttl < 1:
@@ -53,8 +55,6 @@ class TokenBackend(AuthBackend):
         return self.codec.leeway
 
     def init_app(self, app: Flask) -> None:
-        self.codec.leeway = seconds_knob(app.config, "JWT_LEEWAY", self.settings.jwt_leeway)
-        self.strategy.configure(app.config)
         from .views import register_views
 
         register_views(app, self)

@@ -19,7 +19,7 @@ PASSWORD = "correct-horse-1"
 def make_app(redis_server, sqlite_url):
     """Build JWT-server apps (replicas) sharing the private Redis and one SQL file.
 
-    Upper-case keys are Flask config (JWT_LEEWAY, JWT_REFRESH_GRACE); the rest are Settings.
+    Keyword overrides are Settings fields (e.g. jwt_leeway, jwt_refresh_grace).
     """
 
     def make(mode: str = "stateless", **overrides):

@@ -187,7 +187,7 @@ def test_leeway_and_grace_come_from_config_or_environment(make_app, monkeypatch)
     monkeypatch.setenv("JWT_REFRESH_GRACE", "1.5")
     backend = make_app("refresh").extensions["authlab_backend"]
     assert (backend.leeway, backend.strategy.store.grace) == (2.0, 1.5)
-    backend = make_app("refresh", JWT_LEEWAY=0).extensions["authlab_backend"]
+    backend = make_app("refresh", jwt_leeway=0).extensions["authlab_backend"]
     assert backend.leeway == 0.0
     monkeypatch.setenv("JWT_LEEWAY", "soon")
     with pytest.raises(ConfigError, match="JWT_LEEWAY"):

@@ -71,7 +71,7 @@ def test_stateless_sessions_are_not_tracked(make_app, login):
 
 
 def test_stateless_token_dies_at_exp(make_app, login):
-    app = make_app("stateless", access_token_ttl=1, JWT_LEEWAY=0)
+    app = make_app("stateless", access_token_ttl=1, jwt_leeway=0)
     client, body = login(app)
     assert client.get("/auth/me").status_code == 200
     time.sleep(2.05)

@@ -13,7 +13,7 @@ from tests.jwt_server.conftest import PASSWORD, access_token, bearer, refresh_to
 @pytest.fixture
 def app(make_app):
     """A refresh-mode server with a short grace, so tests need not wait 5 s."""
-    return make_app("refresh", JWT_REFRESH_GRACE=0.5)
+    return make_app("refresh", jwt_refresh_grace=0.5)
 
 
 def issued_refresh_token(response) -> str:
@@ -134,7 +134,7 @@ def test_redis_stores_only_hashes_of_refresh_tokens(app, login, redis_server):
 
 
 def test_logout_revokes_the_family_and_reports_the_access_window(make_app, login):
-    app = make_app("refresh", access_token_ttl=1, JWT_LEEWAY=0)
+    app = make_app("refresh", access_token_ttl=1, jwt_leeway=0)
     client, body = login(app)
     stolen_access, stolen_refresh = body["access_token"], refresh_token(client)
     report = client.post("/auth/logout").get_json()
@@ -168,7 +168,7 @@ def test_revoking_another_device_takes_effect_at_its_next_refresh(app, login):
 
 
 def test_revoking_a_family_whose_access_token_expired_is_complete(make_app, login):
-    app = make_app("refresh", access_token_ttl=1, JWT_LEEWAY=0)
+    app = make_app("refresh", access_token_ttl=1, jwt_leeway=0)
     phone, _ = login(app, user_agent="phone")
     time.sleep(2.05)  # the phone's access token has expired; its refresh token has not
     laptop, _ = login(app, user_agent="laptop")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,9 +32,6 @@ class Mode(ABC):
 
     def __init__(self, backend: TokenBackend):
         self.backend = backend
-
-    def configure(self, config: Mapping[str, Any]) -> None:  # noqa: B027 (optional hook)
-        """Read optional Flask config knobs."""
 
     def check(self, claims: dict[str, Any]) -> str | None:
         """Why a validly signed token is refused anyway, or None."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,6 @@ from flask import Request, Response, current_app
 from ...core.backend import Principal, Revocation
 from ...core.config import Settings
 from ...core.errors import ApiError
-from ..config import seconds_knob
 from ..cookies import new_refresh_token
 from ..stores import FamilyStore, new_family_id
 from ..tokens import expiry, now_ms
@@ -41,11 +39,8 @@ class RefreshMode(Mode):
     def __init__(self, backend: TokenBackend):
         super().__init__(backend)
         settings = backend.settings
-        self.store = FamilyStore(backend.redis, settings.refresh_token_ttl, DEFAULT_REFRESH_GRACE)
-
-    def configure(self, config: Mapping[str, Any]) -> None:
-        self.store.grace = seconds_knob(
-            config, "JWT_REFRESH_GRACE", self.backend.settings.jwt_refresh_grace
+        self.store = FamilyStore(
+            backend.redis, settings.refresh_token_ttl, settings.jwt_refresh_grace
         )
 
     def check(self, claims: dict[str, Any]) -> str | None:
