@@ -3,7 +3,7 @@
 import bcrypt
 import pytest
 
-from tests.contract.conftest import assert_matches
+from tests.contract.conftest import assert_matches, copy_credential
 
 
 def test_login_sets_an_httponly_samesite_cookie(client, auth):
@@ -111,8 +111,6 @@ def test_a_cookie_planted_before_login_is_not_adopted(app, auth):
     auth.register()
     attacker = auth.login()  # the attacker's own valid credential...
     victim = app.test_client()
-    from tests.contract.conftest import copy_credential
-
     copy_credential(attacker, victim)  # ...planted in the victim's browser
     planted = sorted((c.key, c.value) for c in victim._cookies.values())  # noqa: SLF001
     auth.login(victim)
