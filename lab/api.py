@@ -345,7 +345,7 @@ class Lab:
         """SIGKILL one replica, like a crash: HAProxy notices within ~2 s (fall 2, inter 1s)."""
         with self._store.locked():
             rec = self._replica_record(server, index)
-            processes.kill(rec.pid, rec.match)
+            processes.kill(rec.pid, rec.create_time)
             rec.pid = None
             self._store.save(self.state)
 
@@ -360,8 +360,7 @@ class Lab:
                 # No request for it while it boots; back in rotation once a check passes.
                 drained = launcher.drain(state, [(server, index)])
                 try:
-                    launcher.spawn(state, rec.name, argv, env, port=port,
-                                   match=f"127.0.0.1:{port}", fingerprint=digest)  # fmt: skip
+                    launcher.spawn(state, rec.name, argv, env, port=port, fingerprint=digest)
                     launcher.wait_replicas(state, [(server, index)])
                 finally:
                     launcher.undrain(state, drained)
@@ -375,7 +374,7 @@ class Lab:
         with self._store.locked():
             rec = self._reload().processes.get("redis")
             if rec:
-                processes.stop([(rec.pid, rec.match)])
+                processes.stop([(rec.pid, rec.create_time)])
                 rec.pid = None
                 self._store.save(self.state)
 
@@ -389,8 +388,9 @@ class Lab:
             if alive(rec):
                 return
             launcher = self._launcher(state)
-            rec = launcher.spawn(state, "redis", rec.argv, {}, port=rec.port, match=rec.match,
-                                 fingerprint=rec.fingerprint)  # fmt: skip
+            rec = launcher.spawn(
+                state, "redis", rec.argv, {}, port=rec.port, fingerprint=rec.fingerprint
+            )
             launcher.wait_redis(rec)
 
     def redis_pause(self, seconds: float) -> None:

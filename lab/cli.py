@@ -1,7 +1,7 @@
 """`python -m lab`: the command line over `lab.api.Lab`.
 
 python -m lab up [--replicas 3] [--lb-policy roundrobin|sticky] [--session-store redis|memory]
-                 [--jwt-mode stateless|denylist|refresh] [--access-ttl S] [--algorithm HS256]
+                 [--jwt-mode stateless|denylist|refresh] ...   (lab/flags.py; `up --help`)
 python -m lab status [--json]
 python -m lab down
 python -m lab replica kill|start session|jwt INDEX
@@ -19,17 +19,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import fields, replace
-from typing import Any
+from dataclasses import replace
 
 from . import processes
 from .api import Lab
+from .flags import lab_changes, lab_flags_parser
 from .state import (
-    ALGORITHMS,
-    JWT_MODES,
-    LB_POLICIES,
     SERVERS,
-    SESSION_STORES,
     STATE_DIR_ENV,
     LabConfig,
     LabError,
@@ -39,18 +35,11 @@ from .state import (
 
 #: Subcommands written in other modules; imported only when used.
 DELEGATED = {
-    "loadtest": ("lab.loadtest", "the load-test runner (issue 5)"),
-    "report": ("lab.report", "the report (issue 6)"),
-    "demo": ("lab.demo", "the demo (issue 6)"),
+    "loadtest": ("lab.loadtest", "run a Locust scenario on the lab, or compare both servers"),
+    "report": ("lab.report", "run the experiments and write the HTML report"),
+    "demo": ("lab.demo", "the stolen-cookie demo"),
     "bench": ("lab.bench", "the in-process auth-check benchmark"),
 }
-
-
-def _env_pair(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return name, value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,34 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    up = sub.add_parser("up", help="start the lab, or change the running one to match the flags")
-    up.add_argument("--replicas", type=int, help="replicas of each server (default 3)")
-    up.add_argument("--lb-policy", choices=LB_POLICIES, help="default roundrobin")
-    up.add_argument("--session-store", choices=SESSION_STORES, help="default redis")
-    up.add_argument("--jwt-mode", choices=JWT_MODES, help="default stateless")
-    up.add_argument("--access-ttl", type=int, metavar="SECONDS", help="JWT access-token lifetime")
-    up.add_argument("--algorithm", choices=ALGORITHMS, help="JWT signature (default HS256)")
-    up.add_argument("--workers", type=int, help="gunicorn workers per replica (default 1)")
-    up.add_argument("--threads", type=int, help="threads per worker (default 4)")
-    up.add_argument("--bcrypt-rounds", type=int, help="bcrypt cost (default 12)")
-    up.add_argument(
-        "--login-rate-limit",
-        help='failed logins allowed per email and per IP (default "100000 per minute")',
-    )
-    up.add_argument("--database-url", help="users database (default SQLite in the state dir)")
-    up.add_argument(
-        "--redis-persist",
-        action=argparse.BooleanOptionalAction,
-        help="keep Redis data across `redis stop|start` (default: no)",
-    )
-    for name in ("session", "jwt", "stats", "redis"):
-        up.add_argument(f"--{name}-port", type=int, help="fixed port (default: a free one)")
-    up.add_argument(
-        "--env",
-        type=_env_pair,
-        action="append",
-        metavar="KEY=VALUE",
-        help="extra server setting, repeatable (e.g. SESSION_IDLE_TIMEOUT=30)",
+    up = sub.add_parser(
+        "up",
+        parents=[lab_flags_parser("lab settings")],
+        help="start the lab, or change the running one to match the flags",
     )
     up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for health")
     up.add_argument("--json", action="store_true", help="print the status as JSON")
@@ -127,13 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace, running: LabConfig | None) -> LabConfig:
     """Flags given win; flags left out keep the running lab's value, else the default."""
-    base = running or LabConfig()
-    changes: dict[str, Any] = {}
-    for f in fields(LabConfig):
-        value = getattr(args, f.name, None)
-        if value is not None:
-            changes[f.name] = dict(value) if f.name == "env" else value
-    return replace(base, **changes)
+    return replace(running or LabConfig(), **lab_changes(args))
 
 
 def _running_config(state_dir: str | None) -> LabConfig | None:

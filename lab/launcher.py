@@ -26,7 +26,7 @@ def digest(*parts: Any) -> str:
 
 def alive(rec: ProcessRecord | None) -> bool:
     """Whether a recorded process still runs (and is still the one the lab started)."""
-    return rec is not None and processes.is_running(rec.pid, rec.match)
+    return rec is not None and processes.is_running(rec.pid, rec.create_time)
 
 
 class Launcher:
@@ -67,7 +67,7 @@ class Launcher:
         records = list(state.processes.values())
         running = [r for r in records if alive(r)]
         for group in ([r for r in running if r.name == "haproxy"], running):
-            processes.stop([(r.pid, r.match) for r in group])
+            processes.stop([(r.pid, r.create_time) for r in group])
         for rec in records:
             rec.pid = None
         self.store.save(state)
@@ -108,7 +108,6 @@ class Launcher:
         env: dict[str, str],
         *,
         port: int | None,
-        match: str,
         fingerprint: str,
     ) -> ProcessRecord:
         """Start one process and record its pid at once (a failed `up` can still be downed)."""
@@ -116,7 +115,8 @@ class Launcher:
         with open(log, "a") as f:
             f.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {name}\n")
         pid = processes.spawn(argv, env={**processes.base_env(), **env}, log=log)
-        rec = ProcessRecord(name, pid, port, argv, str(log), match, fingerprint)
+        started = processes.create_time(pid)
+        rec = ProcessRecord(name, pid, port, argv, str(log), started, fingerprint)
         state.processes[name] = rec
         self.store.save(state)
         return rec
@@ -134,12 +134,9 @@ class Launcher:
         if rec is not None and alive(rec):
             if rec.fingerprint == fingerprint:
                 return ["redis: kept"]
-            processes.stop([(rec.pid, rec.match)])
+            processes.stop([(rec.pid, rec.create_time)])
         self._log(f"starting redis-server on 127.0.0.1:{port}")
-        # redis-server rewrites its process title to "redis-server 127.0.0.1:PORT".
-        rec = self.spawn(
-            state, "redis", argv, {}, port=port, match=str(port), fingerprint=fingerprint
-        )
+        rec = self.spawn(state, "redis", argv, {}, port=port, fingerprint=fingerprint)
         self.wait_redis(rec)
         return ["redis: started"]
 
@@ -209,11 +206,11 @@ class Launcher:
         restarting = [(server, index) for server, index, *_ in plans.values()]
         drained = self.drain(state, leaving + restarting)
         try:
-            processes.stop([(rec.pid, rec.match) for rec in extra])
+            processes.stop([(rec.pid, rec.create_time) for rec in extra])
             for rec in extra:
                 del state.processes[rec.name]
                 actions.append(f"{rec.name}: stopped")
-            processes.stop([(rec.pid, rec.match) for *_, rec in plans.values() if rec])
+            processes.stop([(rec.pid, rec.create_time) for *_, rec in plans.values() if rec])
             for name, (_, _, (argv, env, port, fingerprint), old) in plans.items():
                 self._log(f"starting {name} on 127.0.0.1:{port}")
                 self.spawn(
@@ -222,7 +219,6 @@ class Launcher:
                     argv,
                     env,
                     port=port,
-                    match=f"127.0.0.1:{port}",
                     fingerprint=fingerprint,
                 )
                 actions.append(f"{name}: {'restarted' if old else 'started'}")
@@ -303,7 +299,7 @@ class Launcher:
         if rec is not None and alive(rec):
             if rec.fingerprint == fingerprint:
                 return ["haproxy: kept"]
-            processes.stop([(rec.pid, rec.match)])
+            processes.stop([(rec.pid, rec.create_time)])
         backends_file.parent.mkdir(exist_ok=True)
         backends_file.write_text(backends)
         socket_path.unlink(missing_ok=True)
@@ -316,7 +312,6 @@ class Launcher:
             argv,
             env,
             port=state.ports["session"],
-            match=str(backends_file),
             fingerprint=fingerprint,
         )
         return ["haproxy: started"]

@@ -2,8 +2,8 @@
 
 Each process starts in its own session (so its own process group): stopping it signals the whole
 group, which takes gunicorn's workers down with their master. Stopping is SIGTERM, a grace
-period, then SIGKILL. A pid is only signalled while its command line still matches what the lab
-started, so a pid recycled by the system after a crash is never hit.
+period, then SIGKILL. A pid is only signalled while psutil finds the same process there (the pid
+and its create time), so a pid recycled by the system after a crash is never hit.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+
+import psutil
 
 from .state import REPO_ROOT, LabError
 
@@ -64,42 +66,29 @@ def _reaped(pid: int) -> bool:
     return done == pid
 
 
-def command_line(pid: int) -> str | None:
-    """The process's command line, or None when there is no such (live) process."""
-    proc_file = Path(f"/proc/{pid}/cmdline")
-    if proc_file.parent.exists():
-        try:
-            raw = proc_file.read_bytes()
-            status = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return None
-        # A zombie has exited: it holds no port and must not count as running.
-        if status.rsplit(")", 1)[-1].split()[0] == "Z":
-            return None
-        return raw.replace(b"\0", b" ").decode(errors="replace").strip()
-    # No /proc (macOS): ask ps.
-    result = subprocess.run(["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True)
-    return result.stdout.strip() or None
+def create_time(pid: int) -> float | None:
+    """When the process started (psutil's identity: pid plus create time), or None if gone."""
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
 
 
-def is_running(pid: int | None, match: str = "") -> bool:
-    """Whether `pid` is alive and is still the process we started (its command line has `match`)."""
+def is_running(pid: int | None, started: float | None = None) -> bool:
+    """Whether `pid` is alive (not a zombie) and, given `started`, still the process we started.
+
+    A pid the system recycled after a crash has another create time, so it never matches.
+    """
     if not pid or _reaped(pid):
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        proc = psutil.Process(pid)
+        # A zombie has exited: it holds no port and must not count as running.
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return started is None or proc.create_time() == started
+    except psutil.Error:
         return False
-    except PermissionError:  # someone else's process now: the pid was recycled
-        return False
-    cmdline = command_line(pid)
-    for _ in range(20):
-        # Empty for an instant while a process rewrites its title (redis-server does at start).
-        if cmdline != "":
-            break
-        time.sleep(0.005)
-        cmdline = command_line(pid)
-    return cmdline is not None and match in cmdline
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
@@ -113,32 +102,35 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         pass
 
 
-def stop(processes: Iterable[tuple[int | None, str]], timeout: float = 5.0) -> None:
-    """Stop processes given as (pid, match): SIGTERM to each group, then SIGKILL the stragglers."""
-    targets = [(pid, match) for pid, match in processes if is_running(pid, match)]
+#: A process as psutil identifies it: (pid, create time).
+Identity = tuple[int | None, float | None]
+
+
+def stop(processes: Iterable[Identity], timeout: float = 5.0) -> None:
+    """Stop processes given as (pid, create time): SIGTERM to each group, then SIGKILL."""
+    targets = [(pid, started) for pid, started in processes if is_running(pid, started)]
     for pid, _ in targets:
         _signal_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        targets = [(pid, match) for pid, match in targets if is_running(pid, match)]
+        targets = [(pid, started) for pid, started in targets if is_running(pid, started)]
         if not targets:
             break
         time.sleep(0.05)
     for pid, _ in targets:
         _signal_group(pid, signal.SIGKILL)
-    for pid, match in targets:
-        wait_until(lambda p=pid, m=match: not is_running(p, m), 5.0, f"pid {pid} to exit")
+    for pid, started in targets:
+        wait_until(lambda p=pid, s=started: not is_running(p, s), 5.0, f"pid {pid} to exit")
     for pid, _ in targets:
         # Workers of a killed master may linger a moment in the group; make sure they are gone.
         _signal_group(pid, signal.SIGKILL)
 
 
-def kill(pid: int | None, match: str) -> None:
+def kill(pid: int | None, started: float | None) -> None:
     """SIGKILL a process group at once: a crash, not a shutdown."""
-    if is_running(pid, match):
-        assert pid is not None
+    if pid and is_running(pid, started):
         _signal_group(pid, signal.SIGKILL)
-        wait_until(lambda: not is_running(pid, match), 5.0, f"pid {pid} to die")
+        wait_until(lambda: not is_running(pid, started), 5.0, f"pid {pid} to die")
 
 
 def free_port(exclude: Iterable[int] = ()) -> int:

@@ -42,6 +42,8 @@ def environment(
         "DATABASE_URL": database_url(config, state_dir),
         "REDIS_URL": redis_url,
         "BCRYPT_ROUNDS": str(config.bcrypt_rounds),
+        # One thread per worker never hashes: it answers HAProxy's /health during a login storm.
+        "PASSWORD_HASH_SLOTS": str(max(1, config.threads - 1)),
         "REPLICA_ID": replica_id(server, index),
         "ADMIN_EMAIL": state.admin_email,
         "ADMIN_PASSWORD": state.admin_password,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import html
 import io
 import json
 import os
@@ -23,12 +22,15 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
 
+from .api import Lab
 from .experiments import (
     CONFIGURATIONS,
     LabPool,
@@ -44,9 +46,9 @@ from .experiments import (
     store_footprint,
     throughput_by_replicas,
 )
-from .experiments.display import html_table as table
 from .experiments.revocation import measure_configuration
 from .experiments.summary import headline, mechanism_summary
+from .report_html import render_html
 from .state import REPO_ROOT
 
 #: Where reports go unless `--out` says otherwise.
@@ -100,95 +102,136 @@ class Results:
         return self.parts.get(name, [])
 
 
-def run_experiments(scale: Scale, say: Callable[[str], None]) -> dict[str, Any]:
-    """Every experiment of the report, grouped by the lab configuration it needs, in the order
-    that needs the fewest restarts (each phase changes one or two settings of the last)."""
-    got = Results(say)
-    configs = {c.name: c for c in CONFIGURATIONS}
+@dataclass(frozen=True)
+class Step:
+    """One piece of an experiment: its result goes under `part`; `detail` names it in errors."""
 
-    def revocation(lab, name: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    part: str
+    run: Callable[[Run], Any]
+    detail: str = ""
+    many: bool = False
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A lab configuration and the steps measured on it (`pool.get(server, **changes)`)."""
+
+    title: str
+    server: str | None
+    changes: dict[str, Any]
+    steps: tuple[Step, ...]
+
+
+@dataclass
+class Run:
+    """What a step needs: the lab of its phase, the pool (to reconfigure), the scale."""
+
+    lab: Lab
+    pool: LabPool
+    scale: Scale
+
+
+def _revocation(name: str) -> Step:
+    def measure(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        config = next(c for c in CONFIGURATIONS if c.name == name)
+        scale = run.scale
         return measure_configuration(
-            lab,
-            configs[name],
-            observe=None,
-            max_observe=scale.max_watch,
-            latency_seconds=scale.load_seconds,
-            threads=scale.load_threads,
-        )
+            run.lab, config, observe=None, max_observe=scale.max_watch,
+            latency_seconds=scale.load_seconds, threads=scale.load_threads,
+        )  # fmt: skip
 
-    def memory_store(store: str, policy: str) -> list[dict[str, Any]]:
-        return memory_store_refusals(pool, ((store, policy),), clients=4, probes=scale.probes)
+    return Step("revocation", measure, detail=name)
 
+
+def _memory_store(store: str, policy: str) -> Step:
+    def measure(run: Run) -> list[dict[str, Any]]:
+        return memory_store_refusals(run.pool, ((store, policy),), clients=4,
+                                     probes=run.scale.probes)  # fmt: skip
+
+    detail = store if store == "redis" else f"{store}, {policy}"
+    return Step("memory_store", measure, detail=detail, many=True)
+
+
+def _fault(fault: str) -> Step:
+    def measure(run: Run) -> dict[str, Any]:
+        s = run.scale
+        return fault_timeline(run.lab, fault, before=s.fault_before, duration=s.fault_seconds,
+                              after=s.fault_after)  # fmt: skip
+
+    return Step("failures", measure, detail=fault)
+
+
+def _scaling(run: Run) -> list[dict[str, Any]]:
+    s = run.scale
+    return throughput_by_replicas(
+        run.pool, tuple(sorted(s.scaling_replicas, reverse=True)), seconds=s.load_seconds,
+        threads=s.load_threads, access_ttl=None, redis_persist=True, progress=run.pool.log,
+    )  # fmt: skip
+
+
+def _per_server(part: str, fn: Callable[[Lab, str], Any], *servers: str) -> tuple[Step, ...]:
+    return tuple(Step(part, lambda run, s=s: fn(run.lab, s), detail=s) for s in servers)
+
+
+#: The report's phases, in the order that needs the fewest restarts (each changes one or two
+#: settings of the last). The report shows the results in the lesson's order (`assemble`).
+PHASES: tuple[Phase, ...] = (
+    Phase("sessions in Redis, stateless JWT, round-robin (the defaults)", None, {}, (
+        *_per_server("credential", credential_anatomy, "session", "jwt"),
+        *_per_server("footprint", store_footprint, "session", "jwt"),
+        Step("bytes", lambda run: bytes_per_session(run.lab, "session", run.scale.sessions),
+             detail="session"),
+        _revocation("session+redis"),
+        _revocation("jwt stateless"),
+        *_per_server("stolen_cookie", stolen_cookie_timeline, "session", "jwt"),
+        _memory_store("redis", "roundrobin"),
+    )),
+    Phase("the JWT server with refresh tokens", "jwt", {"jwt_mode": "refresh"}, (
+        Step("credential", lambda run: credential_anatomy(run.lab, "jwt"), detail="jwt refresh"),
+        Step("footprint", lambda run: store_footprint(run.lab, "jwt"), detail="jwt refresh"),
+        Step("bytes", lambda run: bytes_per_session(run.lab, "jwt", run.scale.sessions),
+             detail="jwt refresh"),
+        _revocation("jwt refresh"),
+        Step("refresh_theft", lambda run: refresh_token_theft(run.lab)),
+    )),
+    Phase("the JWT server with a denylist", "jwt", {"jwt_mode": "denylist"}, (
+        _revocation("jwt denylist"),
+    )),
+    Phase("sessions in each replica's memory", "session",
+          {"session_store": "memory", "lb_policy": "sticky"}, (
+        _revocation("session+memory (sticky)"),
+        _memory_store("memory", "sticky"),
+        _memory_store("memory", "roundrobin"),
+    )),
+    # Redis keeps its data across the stop (append-only file), as in production, so the plot
+    # shows the outage, not a mass logout after it; and the JWTs live the server's default
+    # lifetime, so none expires during a run.
+    *(
+        Phase(f"faults: {fault}", None, {"redis_persist": True, "access_ttl": None},
+              (_fault(fault),))
+        for fault in ("redis", "replica")
+    ),
+    Phase("throughput, from the most replicas to the fewest", None,
+          {"redis_persist": True, "access_ttl": None}, (
+        Step("scaling", _scaling, many=True),
+    )),
+)  # fmt: skip
+
+
+#: The memory-store setups as the report shows them: the failure first, then its two cures.
+MEMORY_STORE_LESSON = (("memory", "roundrobin"), ("memory", "sticky"), ("redis", "roundrobin"))
+
+
+def run_experiments(scale: Scale, say: Callable[[str], None]) -> dict[str, Any]:
+    """Every phase of `PHASES` in turn; a failed step is recorded and the others still run."""
+    got = Results(say)
     with LabPool(scale, log=say) as pool:
         say(f"scale {scale.name}: {scale.replicas} replicas, JWT access TTL {scale.access_ttl} s")
-        # Phase 1: sessions in Redis, stateless JWT, round-robin (the defaults).
-        lab = pool.get()
-        for server in ("session", "jwt"):
-            got.run("credential", lambda s=server: credential_anatomy(lab, s), detail=server)
-            got.run("footprint", lambda s=server: store_footprint(lab, s), detail=server)
-        got.run(
-            "bytes", lambda: bytes_per_session(lab, "session", scale.sessions), detail="session"
-        )
-        for name in ("session+redis", "jwt stateless"):
-            got.run("revocation", lambda n=name: revocation(lab, n), detail=name)
-        for server in ("session", "jwt"):
-            got.run("stolen_cookie", lambda s=server: stolen_cookie_timeline(lab, s), detail=server)
-        got.run(
-            "memory_store", lambda: memory_store("redis", "roundrobin"), detail="redis", many=True
-        )
-        # Phase 2: the JWT server with refresh tokens.
-        lab = pool.get("jwt", jwt_mode="refresh")
-        got.run("credential", lambda: credential_anatomy(lab, "jwt"), detail="jwt refresh")
-        got.run("footprint", lambda: store_footprint(lab, "jwt"), detail="jwt refresh")
-        got.run(
-            "bytes", lambda: bytes_per_session(lab, "jwt", scale.sessions), detail="jwt refresh"
-        )
-        got.run("revocation", lambda: revocation(lab, "jwt refresh"), detail="jwt refresh")
-        got.run("refresh_theft", lambda: refresh_token_theft(lab))
-        # Phase 3: the JWT server with a denylist.
-        lab = pool.get("jwt", jwt_mode="denylist")
-        got.run("revocation", lambda: revocation(lab, "jwt denylist"), detail="jwt denylist")
-        # Phase 4 and 5: sessions in each replica's memory, sticky then round-robin.
-        lab = pool.get("session", session_store="memory", lb_policy="sticky")
-        name = "session+memory (sticky)"
-        got.run("revocation", lambda: revocation(lab, name), detail=name)
-        for policy in ("sticky", "roundrobin"):
-            got.run(
-                "memory_store",
-                lambda p=policy: memory_store("memory", p),
-                detail=f"memory, {policy}",
-                many=True,
-            )
-        # Phase 6: faults. Redis keeps its data across the stop (append-only file), as in
-        # production, so the plot shows the outage, not a mass logout after it; and the JWTs
-        # live the server's default lifetime, so none expires during a run.
-        for fault in ("redis", "replica"):
-            faulty = pool.get(redis_persist=True, access_ttl=None)
-            got.run(
-                "failures",
-                detail=fault,
-                fn=lambda f=fault, lab=faulty: fault_timeline(
-                    lab,
-                    f,
-                    before=scale.fault_before,
-                    duration=scale.fault_seconds,
-                    after=scale.fault_after,
-                ),
-            )
-        # Phase 7: throughput, from the most replicas to the fewest.
-        got.run(
-            "scaling",
-            lambda: throughput_by_replicas(
-                pool,
-                tuple(sorted(scale.scaling_replicas, reverse=True)),
-                seconds=scale.load_seconds,
-                threads=scale.load_threads,
-                access_ttl=None,
-                redis_persist=True,
-                progress=say,
-            ),
-            many=True,
-        )
+        for phase in PHASES:
+            say(f"phase: {phase.title}")
+            run = Run(pool.get(phase.server, **phase.changes), pool, scale)
+            for step in phase.steps:
+                got.run(step.part, partial(step.run, run), detail=step.detail, many=step.many)
         setup_seconds = pool.setup_seconds
     return assemble(got, setup_seconds)
 
@@ -217,8 +260,7 @@ def assemble(got: Results, setup_seconds: float) -> dict[str, Any]:
         # order of the restarts; shown in the lesson's order: the failure first.
         rows = got.get("memory_store")
         pairs = [rows[i : i + 2] for i in range(0, len(rows), 2)]
-        lesson = [("memory", "roundrobin"), ("memory", "sticky"), ("redis", "roundrobin")]
-        pairs.sort(key=lambda p: lesson.index((p[0]["store"], p[0]["policy"])))
+        pairs.sort(key=lambda p: MEMORY_STORE_LESSON.index((p[0]["store"], p[0]["policy"])))
         results["memory_store"] = [row for pair in pairs for row in pair]
     if got.get("refresh_theft"):
         results["refresh_theft"] = got.get("refresh_theft")[0]
@@ -255,279 +297,6 @@ def figures(results: dict[str, Any]) -> dict[str, str]:
     if "scaling" in results:
         drawn["scaling"] = lambda: plots.scaling(results["scaling"])
     return {name: png(make()) for name, make in drawn.items()}
-
-
-# -- HTML ------------------------------------------------------------------------------------
-
-CSS = """
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
-       color: #222; line-height: 1.45; }
-h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em;
-       margin-top: 2em; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f5f5f5; } img { max-width: 100%; }
-.meta { color: #666; font-size: 0.9em; } .error { background: #fee; padding: 0.5em; }
-code, pre { background: #f6f6f6; } pre { padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
-li { margin: 0.2em 0; }
-"""
-
-
-def _img(images: dict[str, str], name: str, alt: str) -> str:
-    if name not in images:
-        return ""
-    return f'<p><img src="{images[name]}" alt="{html.escape(alt)}"></p>'
-
-
-def _section(title: str, *parts: str) -> str:
-    return f"<h2>{html.escape(title)}</h2>\n" + "\n".join(p for p in parts if p)
-
-
-def _p(text: str) -> str:
-    return f"<p>{text}</p>"
-
-
-def render_html(results: dict[str, Any], summary: dict[str, Any], images: dict[str, str]) -> str:
-    """The whole report as one HTML page."""
-    meta = summary["run"]
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        "<title>AuthLab report</title>",
-        f"<style>{CSS}</style></head><body>",
-        "<h1>AuthLab report: sessions vs JWT, measured</h1>",
-        f"<p class='meta'>{html.escape(meta['generated'])} &middot; scale "
-        f"<b>{html.escape(meta['scale'])}</b> &middot; {meta['replicas']} replicas per server "
-        f"&middot; JWT access TTL {meta['access_ttl']} s &middot; {meta['cpus']} CPUs &middot; "
-        f"Python {html.escape(meta['python'])} &middot; commit {html.escape(meta['commit'])} "
-        f"&middot; {meta['duration_s']:.0f} s</p>",
-        "<p>Every number and plot below comes from this run, on this machine: the lab's "
-        "replicas, HAProxy, Redis and the load generator share its cores, so latencies and "
-        "throughput are this machine's, and only the comparisons carry over.</p>",
-    ]
-    for error in results.get("errors", []):
-        parts.append(
-            f"<div class='error'><b>{html.escape(error['experiment'])} failed:</b> "
-            f"{html.escape(error['error'])}<pre>{html.escape(error['traceback'])}</pre></div>"
-        )
-    parts.append(
-        _section(
-            "What each mechanism did",
-            "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in summary["mechanisms"]) + "</ul>",
-        )
-    )
-    if "anatomy" in results:
-        a = results["anatomy"]
-        rows = []
-        for cred in a["credentials"]:
-            for c in cred["cookies"]:
-                rows.append(
-                    {
-                        "server": f"{cred['server']} ({cred['mode']})",
-                        "cookie": c["name"],
-                        "value bytes": c["value_bytes"],
-                        "Set-Cookie bytes": c["set_cookie_bytes"],
-                        "attributes": c["attributes"],
-                    }
-                )
-        decoded = [
-            {
-                "cookie": f"{cred['server']} ({cred['mode']}) {c['name']}",
-                "header": c["jwt"]["header"],
-                "payload": c["jwt"]["payload"],
-            }
-            for cred in a["credentials"]
-            for c in cred["cookies"]
-            if "jwt" in c
-        ]
-        keys = [
-            {
-                "server": f"{f['server']} ({f['mode']})",
-                "key": k["key"],
-                "type": k["type"],
-                "ttl s": k["ttl_s"],
-                "MEMORY USAGE": k["memory_usage"],
-            }
-            for f in a["footprints"]
-            for k in f["keys"]
-        ]
-        memory = [
-            {
-                "server": f"{m['server']} ({m['mode']})",
-                "sessions": m["sessions"],
-                "bytes/session (MEMORY USAGE)": m["bytes_per_session"],
-                "by key prefix": m["bytes_per_session_by_prefix"],
-                "used_memory rise/session": m["used_memory_per_session"],
-                "GiB for 1M": m["projections"][0]["gib"],
-                "GiB for 10M": m["projections"][1]["gib"],
-            }
-            for m in a["memory"]
-        ]
-        parts.append(
-            _section(
-                "1. Anatomy: the credential and what the server keeps",
-                _p(
-                    "The session cookie is an opaque random id with a signature: it says "
-                    "nothing. The JWT carries the user, base64url-encoded and signed, <b>not "
-                    "encrypted</b>: the table of decoded tokens below needed no key."
-                ),
-                _img(images, "credential_sizes", "credential sizes"),
-                table(rows),
-                "<h3>JWTs, decoded without any key</h3>",
-                table(decoded),
-                "<h3>Redis keys one login creates</h3>",
-                table(keys),
-                _img(images, "session_memory", "bytes per session"),
-                table(memory),
-                _p(
-                    "MEMORY USAGE counts each key exactly; the rise of INFO's used_memory also "
-                    "counts hash-table growth and buffers, so it is noisier at small sizes."
-                ),
-            )
-        )
-    if "revocation" in results:
-        rev = results["revocation"]
-        wrows = [
-            {
-                "configuration": w["config"],
-                "action": w["action"],
-                "window s": None if w["still_valid"] else w["window_s"],
-                "still valid at end": w["still_valid"],
-                "watched s": w["observe_s"],
-                "copy worked on": f"{w['replicas_where_copy_worked']} of {len(w['replicas'])}",
-                "handled by": w["acted_on"],
-                "API: revoked": w["api_revoked"],
-                "API: valid until": w["api_valid_until"],
-            }
-            for w in rev["windows"]
-        ]
-        crows = [
-            {
-                "configuration": c["config"],
-                "store round trips/request": c["store_round_trips"],
-                "auth check ms": c["auth_ms"],
-                "p50 ms": c["p50_ms"],
-                "p95 ms": c["p95_ms"],
-                "requests": c["requests"],
-                "errors": c["errors"],
-            }
-            for c in rev["costs"]
-        ]
-        parts.append(
-            _section(
-                "2. Logout and revocation: how long does a stolen copy keep working?",
-                _p(
-                    "For each configuration and action, a victim logs in, an attacker copies "
-                    "the cookies, the victim (or an admin) acts, and the attacker asks every "
-                    "replica directly until each refuses. The window is the time from the "
-                    "action's answer to the last request a replica still let in."
-                ),
-                _img(images, "revocation_windows", "revocation windows"),
-                table(wrows),
-                _img(images, "tradeoff", "trade-off"),
-                table(crows),
-            )
-        )
-    if "stolen_cookie" in results:
-        srows = [
-            {
-                "server": f"{t['server']} ({t['mode']})",
-                "action": t["action"],
-                "copy worked after it, s": t["attacker_window_s"],
-                "refused from, s": t["attacker_refused_from_s"],
-                "API said": {k: v for k, v in t["api"].items() if k in ("revoked", "valid_until")},
-            }
-            for t in results["stolen_cookie"]
-        ]
-        parts.append(
-            _section(
-                "3. The stolen cookie, as a timeline",
-                _img(images, "stolen_timeline", "stolen cookie timeline"),
-                table(srows),
-            )
-        )
-    if "refresh_theft" in results:
-        r = results["refresh_theft"]
-        parts.append(
-            _section(
-                "4. A stolen refresh token: reuse detection",
-                _img(images, "refresh_theft", "refresh token theft"),
-                _p(
-                    f"Reuse detected: <b>{r['reuse_detected']}</b>; family revoked: "
-                    f"<b>{r['family_revoked']}</b>; both logged out: "
-                    f"<b>{r['both_logged_out']}</b>."
-                ),
-                table(
-                    [
-                        {k: e.get(k) for k in ("t", "who", "event", "status", "error")}
-                        for e in r["events"]
-                        if e["event"] != "GET /auth/me" or e["status"] != 200
-                    ]
-                ),
-            )
-        )
-    if "memory_store" in results:
-        parts.append(
-            _section(
-                "5. Sessions in a replica's memory, behind a balancer",
-                _img(images, "memory_refusals", "memory store refusals"),
-                table(
-                    results["memory_store"],
-                    [
-                        "setup",
-                        "server",
-                        "replica_count",
-                        "requests",
-                        "refused",
-                        "failure_rate",
-                        "replicas_seen",
-                    ],
-                ),
-            )
-        )
-    if "failures" in results:
-        parts.append(
-            _section(
-                "6. Failures: Redis stopped, a replica killed",
-                *[_img(images, f"fault_{f['fault']}", f["fault"]) for f in results["failures"]],
-                table(
-                    [{"fault": f["fault"], **p} for f in results["failures"] for p in f["phases"]]
-                ),
-            )
-        )
-    if "scaling" in results:
-        parts.append(
-            _section(
-                "7. Scaling: throughput and p95 by replica count",
-                _img(images, "scaling", "scaling"),
-                table(
-                    results["scaling"],
-                    [
-                        "replicas",
-                        "server",
-                        "mode",
-                        "rps",
-                        "p50_ms",
-                        "p95_ms",
-                        "errors",
-                        "generator_cpu",
-                        "replicas",
-                    ],
-                ),
-                _p(
-                    "generator_cpu is the load generator's CPU time over wall time (1.0 = one "
-                    "core): near 1, the generator, not the servers, sets the ceiling. For "
-                    "benchmarks, use <code>python -m lab loadtest</code> (Locust)."
-                ),
-            )
-        )
-    parts.append(
-        _section(
-            "Headline numbers (summary.json)",
-            f"<pre>{html.escape(json.dumps(summary['headline'], indent=2))}</pre>",
-        )
-    )
-    parts.append("</body></html>")
-    return "\n".join(parts)
 
 
 def _commit() -> str:

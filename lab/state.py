@@ -115,10 +115,13 @@ class ProcessRecord:
     port: int | None
     argv: list[str]
     log: str
-    #: A string the process's command line contains (guards against a recycled pid).
-    match: str
+    #: psutil's create time of `pid`: with the pid, says exactly that it is still our process.
+    create_time: float | None
     #: A digest of everything the process was started with; a change means a restart.
     fingerprint: str = ""
+
+
+_RECORD_FIELDS = {f.name for f in fields(ProcessRecord)}
 
 
 @dataclass
@@ -158,7 +161,8 @@ class LabState:
             ports=dict(data.get("ports", {})),
             jwt_keys=data.get("jwt_keys"),
             processes={
-                name: ProcessRecord(**rec) for name, rec in data.get("processes", {}).items()
+                name: ProcessRecord(**{k: v for k, v in rec.items() if k in _RECORD_FIELDS})
+                for name, rec in data.get("processes", {}).items()
             },
         )
 

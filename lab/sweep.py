@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import Lab
-from .loadtest import _number
+from .loadtest.locust_csv import number
 
 #: Seconds at the start of each stage left out of its point: users are still arriving.
 SETTLE_SECONDS = 3
@@ -30,14 +30,14 @@ def stage_points(history: Path) -> list[dict[str, Any]]:
     by_users: dict[int, list[dict[str, str]]] = {}
     with open(history, newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            users = int(_number(row.get("User Count")) or 0)
+            users = int(number(row.get("User Count")) or 0)
             if row.get("Name") == "Aggregated" and users > 0:
                 by_users.setdefault(users, []).append(row)
     points = []
     for users, rows in sorted(by_users.items()):
         settled = rows[SETTLE_SECONDS:] or rows
-        rps = [v for v in (_number(r.get("Requests/s")) for r in settled) if v is not None]
-        p95 = [v for v in (_number(r.get("95%")) for r in settled) if v is not None]
+        rps = [v for v in (number(r.get("Requests/s")) for r in settled) if v is not None]
+        p95 = [v for v in (number(r.get("95%")) for r in settled) if v is not None]
         points.append(
             {
                 "users": users,

@@ -10,6 +10,11 @@ How users get in: each user registers a fresh account (a uuid email) and logs in
 the servers' failed-login rate limit, and only failures count, so thousands of logins from one
 address are fine. The credential is the cookie (`sid` on the session server, `access_token` on the
 JWT server), exactly what a browser sends; FastHttpUser keeps cookies per user.
+
+A replica whose password-hashing slots are all busy answers register and login with 503
+`hashing_busy` and Retry-After (servers/core/passwords.py): the user waits as told and tries
+again, and the busy answer is counted in its own row (`/auth/login (busy, retried)`), not as a
+failure. Every request is recorded under its phase, setup, ramp or steady (loadtests/phases.py).
 """
 
 from __future__ import annotations
@@ -17,13 +22,15 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 import uuid
 from typing import Any
 
 from locust import FastHttpUser, events, task
 from locust.contrib.fasthttp import FastHttpSession, ResponseContextManager
-from locust.runners import WorkerRunner
-from locust.stats import StatsEntry
+from locust.runners import MasterRunner
+
+from loadtests.phases import PHASES_DIR_ENV, PhaseRecorder
 
 #: The cookies that carry a credential: the session server's id, the JWT server's access token.
 CREDENTIAL_COOKIES = ("sid", "access_token")
@@ -31,11 +38,11 @@ CREDENTIAL_COOKIES = ("sid", "access_token")
 #: Every load-test account shares this password (bcrypt's cost, not its value, is what we load).
 PASSWORD = "load-test-password-1234"  # noqa: S105 (a throwaway test account)
 
-#: Request types that are our own metrics, not HTTP requests (kept out of the HTTP summary).
-CUSTOM_REQUEST_TYPES = ("REVOCATION",)
+#: How many busy answers (503 hashing_busy) a register or login waits out before giving up.
+MAX_BUSY_RETRIES = 30
 
-#: The runner asks for the HTTP-only summary here (see `write_http_summary`).
-STATS_FILE_ENV = "AUTHLAB_STATS_FILE"
+#: This process's phase recorder (made at `init`, when the runner exists).
+RECORDER = PhaseRecorder()
 
 #: Think time between tasks, in seconds, when `--think-time` is not given.
 DEFAULT_THINK_TIME = (0.1, 0.5)
@@ -57,33 +64,25 @@ def add_common_arguments(parser) -> None:
     )
 
 
-@events.quitting.add_listener
-def write_http_summary(environment, **_kwargs) -> None:
-    """Write the HTTP requests' totals and percentiles, without our custom metrics, as JSON.
+@events.init.add_listener
+def record_phases(environment, **_kwargs) -> None:
+    """Record every request of this process under its phase (setup, ramp, steady)."""
+    RECORDER.runner = environment.runner
+    environment.events.request.add_listener(RECORDER.on_request)
 
-    Locust's "Aggregated" row mixes every request type, so a revocation run's p95 would be the
-    attackers' windows (seconds) rather than HTTP latency. The runner reads this file instead
-    when it exists. Only the master (or the single process) writes it: it holds the merged stats.
-    """
-    path = os.environ.get(STATS_FILE_ENV)
-    if not path or isinstance(environment.runner, WorkerRunner):
-        return
-    stats = environment.stats
-    http = StatsEntry(stats, "HTTP", "")
-    for entry in stats.entries.values():
-        if entry.method not in CUSTOM_REQUEST_TYPES:
-            http.extend(entry)
-    summary = {
-        "requests": http.num_requests,
-        "failures": http.num_failures,
-        "rps": http.total_rps,
-        "avg_ms": http.avg_response_time,
-        "max_ms": http.max_response_time,
-    }
-    for label, fraction in (("p50_ms", 0.5), ("p95_ms", 0.95), ("p99_ms", 0.99)):
-        summary[label] = http.get_response_time_percentile(fraction) if http.num_requests else None
-    with open(path, "w", encoding="utf-8") as out:
-        json.dump(summary, out)
+
+@events.test_stop.add_listener
+def close_steady_window(**_kwargs) -> None:
+    """The steady state ends when the test stops, not when the process quits."""
+    RECORDER.stopped()
+
+
+@events.quitting.add_listener
+def write_phases(environment, **_kwargs) -> None:
+    """Write this process's rows for the runner (a master makes no requests of its own)."""
+    directory = os.environ.get(PHASES_DIR_ENV)
+    if directory and not isinstance(environment.runner, MasterRunner):
+        RECORDER.write(directory)
 
 
 def parse_think_time(value: str, default: tuple[float, float]) -> tuple[float, float]:
@@ -110,6 +109,37 @@ def credential_cookie(client: FastHttpSession) -> tuple[str, str] | None:
     return None
 
 
+def busy_retry_after(response: ResponseContextManager) -> float | None:
+    """Seconds to wait when a replica said all its hashing slots were busy, else None."""
+    if response.status_code != 503:
+        return None
+    body = body_of(response)
+    if not body or body.get("error") != "hashing_busy":
+        return None
+    try:
+        return max(0.1, float(response.headers.get("Retry-After") or 1))
+    except ValueError:
+        return 1.0
+
+
+def login_hint(response: ResponseContextManager) -> str:
+    """What a failed register or login means, and where to look: who answered, and why."""
+    status = response.status_code
+    body = body_of(response)
+    if status == 503 and body is None:
+        return (
+            "503 from HAProxy: no replica was in rotation (its health checks had marked them all "
+            "DOWN; see the HAProxy stats page and summary.json's `rotation`)"
+        )
+    if status == 503 and body and body.get("error") == "hashing_busy":
+        return f"503 hashing_busy {MAX_BUSY_RETRIES} times in a row: the replicas stayed busy"
+    if status == 503:
+        return f"503 from the application ({who_answered(response, body)}): is Redis up?"
+    if status == 429:
+        return "429 from the application: the failed-login limit (raise --login-rate-limit)"
+    return f"{status} {who_answered(response, body)}"
+
+
 def body_of(response: ResponseContextManager) -> dict[str, Any] | None:
     """The JSON object of a response, or None if it is not one."""
     try:
@@ -117,6 +147,18 @@ def body_of(response: ResponseContextManager) -> dict[str, Any] | None:
     except (ValueError, UnicodeDecodeError):
         return None
     return body if isinstance(body, dict) else None
+
+
+def who_answered(response: ResponseContextManager, body: dict[str, Any] | None) -> str:
+    """Why a response was not what we expected, in words: the application's own error, or
+    HAProxy's 503 (no replica in rotation: its health checks had marked them all DOWN)."""
+    if body is not None:
+        return f"{body.get('error')}: {body.get('message')}"
+    if response.status_code == 503:
+        return "from HAProxy, not the application: no replica was in rotation (all marked DOWN)"
+    if response.status_code == 0:
+        return f"no answer ({response.error})"
+    return "(no JSON body)"
 
 
 def expect(response: ResponseContextManager, status: int, *keys: str) -> dict[str, Any] | None:
@@ -127,8 +169,9 @@ def expect(response: ResponseContextManager, status: int, *keys: str) -> dict[st
     """
     body = body_of(response)
     if response.status_code != status:
-        detail = f"{body.get('error')}: {body.get('message')}" if body else "(no JSON body)"
-        response.failure(f"expected {status}, got {response.status_code} {detail}")
+        response.failure(
+            f"expected {status}, got {response.status_code} {who_answered(response, body)}"
+        )
         return None
     if body is None:
         response.failure(f"{status} without a JSON object body")
@@ -154,8 +197,25 @@ class AuthUser(FastHttpUser):
         low, high = parse_think_time(getattr(options, "think_time", ""), self.think_time)
         return random.uniform(low, high)
 
+    #: "setup" while `on_start` runs, then "run": the phase recorder reads it from `context()`.
+    phase = "run"
+
+    def context(self) -> dict[str, Any]:
+        """Every request carries its user's phase to the request event."""
+        return {"phase": self.phase}
+
     def on_start(self) -> None:
-        """Register a fresh account and log in; raise LoginFailed (loudly) if that fails."""
+        """Register a fresh account and log in (the setup phase); raise LoginFailed if not."""
+        self.phase = "setup"
+        RECORDER.setup_started()
+        try:
+            self.set_up()
+        finally:
+            self.phase = "run"
+            RECORDER.setup_finished()
+
+    def set_up(self) -> None:
+        """What a user does before its tasks: an account and a logged-in cookie."""
         self.email = unique_email()
         self.password = PASSWORD
         self.user = self.register(self.email, self.password)
@@ -182,18 +242,39 @@ class AuthUser(FastHttpUser):
 
     # -- account actions, shared by every scenario ------------------------------------------
 
+    def post_patiently(self, client: FastHttpSession, path: str, payload: dict, name: str, check):
+        """POST, waiting out busy answers (503 hashing_busy + Retry-After) as a client should.
+
+        A busy answer goes to its own row, `<name> (busy, retried)`, as a success: the server
+        said "not now" on purpose. `check(response)` judges the real answer; returns
+        (body or None, the last response).
+        """
+        for _ in range(MAX_BUSY_RETRIES + 1):
+            with client.post(path, json=payload, name=name, catch_response=True) as response:
+                wait = busy_retry_after(response)
+                if wait is None:
+                    return check(response), response
+                response.request_meta["name"] = f"{name} (busy, retried)"
+                response.success()
+            time.sleep(wait)  # gevent's sleep: other users carry on
+        return None, response
+
     def register(self, email: str, password: str) -> dict[str, Any]:
         """POST /auth/register; expect 201 and the user we asked for."""
         payload = {"email": email, "password": password, "name": "Load Test"}
-        with self.client.post(
-            "/auth/register", json=payload, name="/auth/register", catch_response=True
-        ) as response:
+
+        def check(response: ResponseContextManager) -> dict[str, Any] | None:
             body = expect(response, 201, "user")
             if body is not None and body["user"].get("email") != email:
                 response.failure(f"registered {email} but the server answered {body['user']}")
-                body = None
+                return None
+            return body
+
+        body, response = self.post_patiently(
+            self.client, "/auth/register", payload, "/auth/register", check
+        )
         if body is None:
-            raise LoginFailed(f"could not register {email}: {response.status_code}")
+            raise LoginFailed(f"could not register {email}: {login_hint(response)}")
         return body["user"]
 
     def login(
@@ -201,19 +282,20 @@ class AuthUser(FastHttpUser):
     ) -> dict[str, Any]:
         """POST /auth/login on `client`; expect 200, our user, and a credential cookie."""
         payload = {"email": email, "password": password}
-        with client.post("/auth/login", json=payload, name=name, catch_response=True) as response:
+
+        def check(response: ResponseContextManager) -> dict[str, Any] | None:
             body = expect(response, 200, "user")
             if body is not None and body["user"].get("email") != email:
                 response.failure(f"logged in as {email} but the server answered {body['user']}")
-                body = None
-            elif body is not None and credential_cookie(client) is None:
+                return None
+            if body is not None and credential_cookie(client) is None:
                 response.failure("200 without a credential cookie (sid or access_token)")
-                body = None
+                return None
+            return body
+
+        body, response = self.post_patiently(client, "/auth/login", payload, name, check)
         if body is None:
-            raise LoginFailed(
-                f"login as {email} failed ({response.status_code}): "
-                "is the lab up, and its LOGIN_RATE_LIMIT raised?"
-            )
+            raise LoginFailed(f"login as {email} failed: {login_hint(response)}")
         return body["user"]
 
     def logout(self, client: FastHttpSession, name: str = "/auth/logout") -> dict[str, Any] | None:

@@ -53,6 +53,31 @@ class Target:
     path: str = "/auth/me"
 
 
+def _pace(next_at: float, interval: float) -> tuple[float, float]:
+    """Wait for the next request's slot (open loop at `interval`); returns (now, next slot)."""
+    now = time.perf_counter()
+    if not interval:
+        return now, now
+    if now < next_at:
+        time.sleep(next_at - now)
+        now = time.perf_counter()
+    return now, max(next_at + interval, now)
+
+
+def _one_request(
+    conn: http.client.HTTPConnection, target: Target, headers: dict[str, str]
+) -> tuple[int, str | None, int | None, float | None, bool]:
+    """(status, replica, store round trips, auth ms, keep the connection) of one GET."""
+    conn.request("GET", target.path, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    timing = response.getheader("Server-Timing") or ""
+    store = int(m[1]) if (m := _STORE.search(timing)) else None
+    auth_ms = float(m[1]) if (m := _DUR.search(timing)) else None
+    keep = response.getheader("Connection", "").lower() != "close"
+    return response.status, response.getheader("X-Replica"), store, auth_ms, keep
+
+
 def _worker(
     target: Target,
     cookie: str,
@@ -66,37 +91,19 @@ def _worker(
     conn: http.client.HTTPConnection | None = None
     headers = {"Cookie": cookie, "Connection": "keep-alive"}
     next_at = time.perf_counter()
-    while not stop.is_set():
-        now = time.perf_counter()
-        if now >= deadline:
-            break
-        if interval:
-            if now < next_at:
-                time.sleep(next_at - now)
-                now = time.perf_counter()
-            next_at = max(next_at + interval, now)
+    while not stop.is_set() and time.perf_counter() < deadline:
+        now, next_at = _pace(next_at, interval)
         if conn is None:
             conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
-        status, replica, store, auth_ms = 0, None, None, None
+        status, replica, store, auth_ms, keep = 0, None, None, None, False
         try:
-            conn.request("GET", target.path, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-            replica = response.getheader("X-Replica")
-            timing = response.getheader("Server-Timing") or ""
-            if m := _STORE.search(timing):
-                store = int(m[1])
-            if m := _DUR.search(timing):
-                auth_ms = float(m[1])
-            if response.getheader("Connection", "").lower() == "close":
-                conn.close()
-                conn = None
+            status, replica, store, auth_ms, keep = _one_request(conn, target, headers)
         except (OSError, http.client.HTTPException):
-            conn.close()
-            conn = None
             # A refused connection returns at once: do not spin the CPU against a dead port.
             time.sleep(0.01)
+        if not keep:
+            conn.close()
+            conn = None
         done = time.perf_counter()
         out.append(
             Sample(now - start, (done - now) * 1000, status, replica, store, auth_ms, target.name)

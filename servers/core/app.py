@@ -45,7 +45,7 @@ def build_app(
     install_response_headers(app)
 
     db = Database(app)
-    users = UserService(db, PasswordHasher(settings.bcrypt_rounds))
+    users = UserService(db, PasswordHasher(settings.bcrypt_rounds, settings.password_hash_slots))
     app.extensions["authlab_users"] = users
     users.ensure_admin(settings.admin_email, settings.admin_password)
 

@@ -43,6 +43,8 @@ class Settings:
     database_url: str = f"sqlite:///{REPO_ROOT / '.lab' / 'authlab.db'}"
     redis_url: str = "redis://127.0.0.1:6379/0"
     bcrypt_rounds: int = 12
+    #: Threads of one process that may hash passwords at once (0: no limit); see passwords.py.
+    password_hash_slots: int = 0
     replica_id: str = field(default_factory=socket.gethostname)
     admin_email: str | None = None
     admin_password: str | None = None
@@ -108,6 +110,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "DATABASE_URL": ("database_url", str),
     "REDIS_URL": ("redis_url", str),
     "BCRYPT_ROUNDS": ("bcrypt_rounds", int),
+    "PASSWORD_HASH_SLOTS": ("password_hash_slots", int),
     "REPLICA_ID": ("replica_id", str),
     "ADMIN_EMAIL": ("admin_email", str),
     "ADMIN_PASSWORD": ("admin_password", str),

@@ -112,7 +112,7 @@ def test_cli_up_status_down_leaves_nothing(tmp_path):
     assert down.returncode == 0, down.stderr
     records = state["processes"].values()
     assert len(records) == 4  # redis, haproxy, session-1, jwt-1
-    assert not any(is_running(rec["pid"], rec["match"]) for rec in records)
+    assert not any(is_running(rec["pid"], rec["create_time"]) for rec in records)
     ports = [rec["port"] for rec in records] + list(state["ports"].values())
     assert not [port for port in ports if is_listening(port)]
     assert run_cli(tmp_path, "status").returncode == 1  # "the lab is down"
@@ -124,10 +124,11 @@ def test_down_after_a_failed_up(tmp_path):
     with pytest.raises(LabError, match=r"(?s)-1 exited while starting.*SESSION_STORE must be"):
         lab.up()
     state = json.loads((tmp_path / "state.json").read_text())
-    assert any(is_running(rec["pid"], rec["match"]) for rec in state["processes"].values())
+    assert any(is_running(rec["pid"], rec["create_time"]) for rec in state["processes"].values())
     # ... and `down` still finds and stops everything that did start.
     down = run_cli(tmp_path, "down")
     assert down.returncode == 0, down.stderr
-    assert not any(is_running(rec["pid"], rec["match"]) for rec in state["processes"].values())
+    records = state["processes"].values()
+    assert not any(is_running(rec["pid"], rec["create_time"]) for rec in records)
     ports = [rec["port"] for rec in state["processes"].values()] + list(state["ports"].values())
     assert not [port for port in ports if port and is_listening(port)]

@@ -36,7 +36,7 @@ def test_state_is_private_and_round_trips(tmp_path):
     store = StateStore(tmp_path / "lab")
     state = LabState(config=LabConfig(replicas=2, env={"SESSION_IDLE_TIMEOUT": "5"}))
     state.ensure_secrets({})
-    state.processes["redis"] = ProcessRecord("redis", 123, 6000, ["redis-server"], "log", "6000")
+    state.processes["redis"] = ProcessRecord("redis", 123, 6000, ["redis-server"], "log", 1.5e9)
     store.save(state)
     assert store.dir.stat().st_mode & 0o777 == 0o700
     assert store.path.stat().st_mode & 0o777 == 0o600
@@ -84,19 +84,21 @@ def test_stop_ends_the_whole_process_group(tmp_path):
     pid_file = tmp_path / "child.pid"
     processes.wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), 5, "child")
     child = int(pid_file.read_text())
-    assert processes.is_running(pid, "sleep 60") and processes.is_running(child, "sleep")
+    identity = processes.create_time(pid)
+    assert processes.is_running(pid, identity) and processes.is_running(child)
     started = time.monotonic()
-    processes.stop([(pid, "sleep 60")], timeout=0.5)
+    processes.stop([(pid, identity)], timeout=0.5)
     assert time.monotonic() - started < 5
-    assert not processes.is_running(pid, "") and not processes.is_running(child, "")
+    assert not processes.is_running(pid) and not processes.is_running(child)
 
 
 def test_a_recycled_pid_is_never_signalled(tmp_path):
     other = subprocess.Popen(["sleep", "30"])
     try:
-        # The state says this pid is our redis; its command line says otherwise.
-        assert not processes.is_running(other.pid, "redis-server 127.0.0.1:6400")
-        processes.stop([(other.pid, "redis-server 127.0.0.1:6400")], timeout=0.5)
+        # The state says this pid is a process started earlier; psutil says it started later.
+        recorded = processes.create_time(other.pid) - 60
+        assert processes.is_running(other.pid) and not processes.is_running(other.pid, recorded)
+        processes.stop([(other.pid, recorded)], timeout=0.5)
         assert other.poll() is None
     finally:
         other.send_signal(signal.SIGKILL)

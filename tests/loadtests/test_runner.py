@@ -9,14 +9,14 @@ import sys
 import pytest
 
 from lab import Lab, LabError
-from lab.loadtest import (
-    build_parser,
+from lab.loadtest.cli import build_parser
+from lab.loadtest.locust_process import (
     cpu_warnings,
     locust_command,
     parse_duration,
-    revocation_summary,
     run_locust,
 )
+from lab.loadtest.revocation import revocation_summary
 from lab.state import REPO_ROOT
 
 #: What Locust 2.x logs when its process saturates a core (copied from locust/runners.py).
