@@ -168,29 +168,41 @@ class RunWatch:
 def verdict(
     replicas: dict[str, float], locust: float, locust_core: float, machine: float, lab: Lab
 ) -> dict[str, Any]:
-    """'servers saturated', 'load generator saturated', both, or neither, with the reason."""
-    cores_per_replica = lab.config.workers
+    """'servers saturated', 'load generator saturated', both, or neither, with the reasons.
+
+    All figures are percent of one core; `machine` is percent of all cores. When the machine's
+    cores are full, the biggest user of them (the replicas, Locust, or other processes) is named.
+    """
+    cores = psutil.cpu_count() or 1
+    used = {"the replicas": sum(replicas.values()), "Locust": locust}
+    used["other processes"] = max(0.0, machine * cores - sum(used.values()))
+    biggest = max(used, key=lambda k: used[k])
+    full = machine >= MACHINE_SATURATED_PERCENT
     reasons = []
     servers = bool(replicas) and all(
-        v >= SATURATED_PERCENT * cores_per_replica for v in replicas.values()
+        v >= SATURATED_PERCENT * lab.config.workers for v in replicas.values()
     )
     if servers:
         reasons.append(f"every replica used at least {SATURATED_PERCENT:.0f}% of its cores")
-    full = machine >= MACHINE_SATURATED_PERCENT
-    if full and sum(replicas.values()) >= locust and not servers:
-        servers = True
-        reasons.append(f"the machine's cores were {machine:.0f}% busy, mostly with the replicas")
     generator = locust_core >= SATURATED_PERCENT
     if generator:
         reasons.append(f"a Locust process used {locust_core:.0f}% of a core")
-    if full and locust > sum(replicas.values()):
-        generator = True
-        reasons.append(f"the machine's cores were {machine:.0f}% busy, mostly with Locust")
+    if full:
+        servers = servers or biggest == "the replicas"
+        generator = generator or biggest == "Locust"
+        reasons.append(
+            f"the machine's {cores} cores were {machine:.0f}% busy, most of it {biggest} "
+            f"({used[biggest]:.0f}% of one core)"
+        )
     words = [w for w, on in (("servers", servers), ("load generator", generator)) if on]
     text = " and ".join(words) + " saturated" if words else "neither saturated"
+    if full and biggest == "other processes":
+        text += " (machine busy with other work)"
+        reasons.append("other processes took most of the CPU: the lab and Locust competed for it")
     return {
         "servers_saturated": servers,
         "load_generator_saturated": generator,
+        "machine_contended": full and biggest == "other processes",
         "verdict": text,
         "reasons": reasons,
     }
