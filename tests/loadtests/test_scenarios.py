@@ -74,14 +74,20 @@ def loadtest(lab: Lab, tmp_path: Path, *args: str, timeout: float = 90) -> dict:
 
 
 def check_clean(summary: dict) -> None:
-    """Requests were made, none failed, and the summary has its headline numbers."""
+    """Requests were made, none failed, the rows add up, and the headline is the steady state."""
     assert summary["requests"] > 0
     assert summary["failures"] == 0, summary["endpoints"]
+    assert summary["requests"] == sum(row["requests"] for row in summary["endpoints"])
+    assert summary["steady_requests"] == summary["phases"]["steady"]["requests"] > 0
     assert summary["rps"] > 0
     for key in ("p50_ms", "p95_ms", "p99_ms"):
         assert summary[key] is not None and summary[key] >= 0
     assert isinstance(summary["locust_cpu_limit_hit"], bool)
     assert summary["lab"]["replicas"] == 2
+    # Read from HAProxy: both replicas of the server stayed in rotation.
+    replicas = {k: v for k, v in summary["rotation"].items() if k != "source"}
+    assert len(replicas) == 2 and not any(v["left_rotation"] for v in replicas.values())
+    assert summary["saturation"]["samples"] > 0 and summary["saturation"]["verdict"]
 
 
 @pytest.mark.parametrize("server", ["session", "jwt"])
@@ -89,10 +95,17 @@ def test_browse(lab, tmp_path, server):
     """The steady state: log in once, read and write; every answer checked, none wrong."""
     summary = loadtest(lab, tmp_path, "browse", "--server", server, "-u", "4", "-t", "4s")
     check_clean(summary)
-    names = {row["name"] for row in summary["endpoints"]}
-    assert {"/auth/login", "/auth/me", "/notes"} <= names
+    rows = {(row["phase"], row["name"]) for row in summary["endpoints"]}
+    assert {("setup", "/auth/register"), ("setup", "/auth/login")} <= rows
+    assert {("steady", "/auth/me"), ("steady", "/notes")} <= rows
+    assert not any(phase != "setup" and "/auth/" in name and "me" not in name
+                   for phase, name in rows)  # fmt: skip
     assert summary["revocation"] is None
     assert "browse on" in summary["_stdout"]
+    # Four seconds leave no steady window worth quoting: the run says so, in words.
+    assert summary["trustworthy"] is False
+    assert any("steady state lasted" in r for r in summary["untrustworthy_because"])
+    assert "NOT trustworthy" in summary["_stdout"]
 
 
 @pytest.mark.parametrize("server", ["session", "jwt"])
@@ -100,8 +113,8 @@ def test_login_storm(lab, tmp_path, server):
     """Register, log in, log out churn."""
     summary = loadtest(lab, tmp_path, "login-storm", "--server", server, "-u", "3", "-t", "4s")
     check_clean(summary)
-    logins = next(row for row in summary["endpoints"] if row["name"] == "/auth/login")
-    assert logins["requests"] > 3  # more than the first login of each user
+    logins = [row for row in summary["endpoints"] if row["name"] == "/auth/login"]
+    assert sum(row["requests"] for row in logins) > 3  # more than the first login of each user
 
 
 @pytest.mark.parametrize("server", ["session", "jwt"])
@@ -207,3 +220,25 @@ def test_revocation_stateless_jwt_stays_open_until_expiry(lab, tmp_path):
     assert revocation["server_said_not_revoked"] == revocation["samples"]
     assert set(revocation["per_replica"]) == {"jwt-1", "jwt-2"}
     assert all(v["max_ms"] > 0 for v in revocation["per_replica"].values())
+
+
+def test_both_servers_compared_in_interleaved_trials(lab, tmp_path):
+    """`--server both --trials 2`: four runs on one lab, one comparison with its ratios."""
+    results = tmp_path / "results"
+    # The server's default token lifetime (an earlier test may have left the lab at 2 s).
+    done = run_runner(
+        lab, results, "browse", "--server", "both", "--trials", "2", "-u", "2", "-t", "4s",
+        "--access-ttl", "900", timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (folder,) = results.glob("*-browse-compare")
+    comparison = json.loads((folder / "comparison.json").read_text())
+    runs = [(row["trial"], row["server"]) for row in comparison["trials"]]
+    assert runs == [(1, "session"), (1, "jwt"), (2, "jwt"), (2, "session")]
+    assert all(row["rps"] > 0 and row["failures"] == 0 for row in comparison["trials"])
+    ratio = comparison["ratios"]["rps"]
+    assert len(ratio["per_trial"]) == 2 and ratio["min"] <= ratio["median"] <= ratio["max"]
+    assert set(comparison["servers"]) == {"session", "jwt"}
+    assert (folder / "comparison.png").stat().st_size > 10_000
+    assert "| session | 2 |" in (folder / "comparison.md").read_text()
+    assert len([p for p in folder.iterdir() if p.is_dir()]) == 4
