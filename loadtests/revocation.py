@@ -120,7 +120,7 @@ class RevocationUser(AuthUser):
 
     think_time = (0.2, 0.5)
 
-    def on_start(self) -> None:
+    def set_up(self) -> None:
         """Register the victim; check the admin can log in when the action needs one."""
         options = self.environment.parsed_options
         self.action = options.action

@@ -23,6 +23,9 @@ BASELINE: dict[str, Any] = {
     "session_store": "redis",
     "jwt_mode": "stateless",
     "algorithm": "HS256",
+    # A test that raises these (a busy replica's bcrypt cost, its threads) must not leave them.
+    "bcrypt_rounds": 4,
+    "threads": 4,
 }
 
 PASSWORD = "correct-horse-battery-staple"
@@ -34,7 +37,7 @@ HTTP_TIMEOUT = 5
 @pytest.fixture(scope="session")
 def shared_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """The run's lab, stopped (and checked to leave nothing listening) at the end."""
-    lab = Lab(**BASELINE, bcrypt_rounds=4, state_dir=tmp_path_factory.mktemp("lab"), timeout=60)
+    lab = Lab(**BASELINE, state_dir=tmp_path_factory.mktemp("lab"), timeout=60)
     with lab:
         yield lab
 
