@@ -114,6 +114,9 @@ def markdown(comparison: dict[str, Any]) -> str:
     lines.append("")
     for metric in METRICS:
         r = ratio[metric]
+        if not r["per_trial"]:
+            lines.append(f"- jwt/session {metric}: no trial had a steady state on both servers")
+            continue
         lines.append(
             f"- jwt/session {metric}: median {_fmt(r['median'])} "
             f"(trials {', '.join(_fmt(v) for v in r['per_trial'])}; spread "

@@ -69,7 +69,11 @@ def trust(
         reasons.append("No requests were made: see locust.log.")
     steady = measured["steady_seconds"]
     if run.args.scenario != "scaling" and steady < MIN_STEADY_SECONDS:
-        ramp = f"ramp-up took {ramp_s:.1f} s; " if ramp_s is not None else ""
+        ramp = (
+            f"ramp-up took {ramp_s:.1f} s; "
+            if ramp_s is not None
+            else "users were still logging in at the end; "
+        )
         reasons.append(
             f"The steady state lasted {steady:.1f} s, less than the {MIN_STEADY_SECONDS:.0f} s "
             f"a headline needs ({ramp}run longer with -t)."
@@ -172,20 +176,34 @@ def ms(value: Any) -> str:
     return "-" if value is None else f"{value:.0f} ms"
 
 
+def headline_line(summary: dict[str, Any]) -> str:
+    """The steady state in one line, or why there was none."""
+    where = f"{summary['scenario']} on {summary['server']} ({summary['lab']['replicas']} replicas)"
+    if not summary["steady_requests"]:
+        return (
+            f"{where}: no steady state: users were still registering and logging in when the "
+            "run ended (the ramp-up took longer than the run; run longer with -t)"
+        )
+    return (
+        f"{where}, steady state ({summary['steady_seconds']:.0f} s after a "
+        f"{summary['ramp_up_s'] or 0:.0f} s ramp-up): {summary['steady_requests']} requests, "
+        f"{(summary['rps'] or 0):.1f} req/s, p50 {ms(summary['p50_ms'])}, "
+        f"p95 {ms(summary['p95_ms'])}, p99 {ms(summary['p99_ms'])}"
+    )
+
+
 def print_summary(summary: dict[str, Any], out: Path, say: Say) -> None:
     """The headline numbers, trust and saturation, for people."""
-    setup = summary["phases"]["setup"]
-    say(
-        f"{summary['scenario']} on {summary['server']} ({summary['lab']['replicas']} replicas), "
-        f"steady state ({summary['steady_seconds']:.0f} s after a {summary['ramp_up_s'] or 0:.0f}"
-        f" s ramp-up): {summary['steady_requests']} requests, {(summary['rps'] or 0):.1f} req/s, "
-        f"p50 {ms(summary['p50_ms'])}, p95 {ms(summary['p95_ms'])}, p99 {ms(summary['p99_ms'])}"
+    say(headline_line(summary))
+    setup = [r for r in summary["endpoints"] if r["phase"] == "setup"]
+    rows = ", ".join(
+        f"{r['name']} {r['requests']} (p50 {ms(r['p50_ms'])}, p95 {ms(r['p95_ms'])})"
+        for r in setup
+        if not r["name"].endswith(BUSY_SUFFIX)
     )
-    say(
-        f"setup (register, login): {setup['requests']} requests, p50 {ms(setup['p50_ms'])}, "
-        f"p95 {ms(setup['p95_ms'])}; busy answers retried: {summary['busy_retries']}; "
-        f"all phases: {summary['requests']} requests, {summary['failures']} failures"
-    )
+    say(f"setup: {rows or 'none'}; busy answers (503 hashing_busy) retried: "
+        f"{summary['busy_retries']}")  # fmt: skip
+    say(f"all phases: {summary['requests']} requests, {summary['failures']} failures")
     revocation = summary.get("revocation")
     if revocation:
         per = ", ".join(
