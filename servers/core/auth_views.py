@@ -1,12 +1,17 @@
-"""The `auth` blueprint: the contract's /auth endpoints, identical for both mechanisms."""
+"""The `auth` blueprint: the contract's /auth endpoints, identical for both mechanisms.
+
+Cookies change only through `reply`, which only answers success: a request that proved no
+credential (a cross-site form carries none) gets its 401 and leaves the browser's cookies alone.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 
-from .backend import Revocation
-from .errors import ApiError
-from .http import authenticate, backend, json_body, login_required, with_json
+from .backend import Issued, Principal, Revocation, reply
+from .errors import ApiError, StoreUnavailable
+from .http import backend, json_body, login_required
 from .users import UserService
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -30,22 +35,17 @@ def login():
     """Check the password, then issue a brand-new credential (rate-limited on failures)."""
     body = json_body("email", "password")
     user = users().authenticate(body["email"], body["password"])
-    response = jsonify()
-    extra = backend().login(user, request, response)
-    return with_json(response, {"user": user, **extra})
+    issued = backend().login(user, request)
+    return reply({"user": user, **issued.body}, issued.cookies)
 
 
 @bp.post("/logout")
+@login_required
 def logout():
-    """End this credential and expire the cookie; say whether it is really dead on the server."""
-    response = jsonify()
-    principal = authenticate()
-    if principal is None:
-        # Still expire the cookies: a browser holding a dead one should drop it.
-        backend().clear_cookies(response)
-        return with_json(response, {"error": "unauthorized", "message": g.auth_reason}, 401)
-    revocation = backend().logout(principal, response)
-    return with_json(response, revocation.to_json())
+    """End this credential and expire its cookies; say whether it is really dead on the server.
+    Without a valid credential: 401 and no Set-Cookie, so another site cannot log anyone out."""
+    revocation = backend().logout(g.principal)
+    return reply(revocation.to_json(), backend().expired_cookies())
 
 
 @bp.get("/me")
@@ -58,14 +58,44 @@ def me():
 @bp.post("/password")
 @login_required
 def change_password():
-    """Change the password and end every other credential of this user, keeping this one."""
+    """Change the password and end every credential of the user: both, or neither, and the
+    answer says which. The caller continues under a fresh credential."""
     body = json_body("current_password", "new_password")
-    users().change_password(g.principal.user_id, body["current_password"], body["new_password"])
-    response = jsonify()
-    revocation = backend().revoke_user(
-        g.principal.user_id, keep=g.principal, request=request, response=response
+    principal: Principal = g.principal
+    users().check_password(principal.user_id, body["current_password"])  # 400/401: no change
+    new_hash = users().hash_password(body["new_password"], "new_password")  # 400: no change
+    # Revoke first: if the store is down this raises a 503 and the password stays as it was.
+    revocation = backend().revoke_user(principal.user_id)
+    try:
+        users().save_password_hash(principal.user_id, new_hash)
+    except SQLAlchemyError:
+        raise password_not_saved(revocation) from None
+    renewed = renew_after_password_change(principal)
+    return reply(
+        {"password_changed": True, **revocation.renewed_by(renewed).to_json()}, renewed.cookies
     )
-    return with_json(response, {"password_changed": True, **revocation.to_json()})
+
+
+def password_not_saved(revocation: Revocation) -> ApiError:
+    """The revocation happened, the commit did not: say exactly that (the safe half-way)."""
+    return ApiError(
+        503,
+        "database_unavailable",
+        "The password was NOT changed: the user database did not save it. The revocation did "
+        f"happen: {revocation.message} Log in again with your current password and retry.",
+        {"Retry-After": "1"},
+    )
+
+
+def renew_after_password_change(principal: Principal) -> Issued:
+    """The caller's fresh credential; if the store fails now, both halves are done: say so."""
+    try:
+        return backend().renew(principal, request)
+    except StoreUnavailable:
+        raise StoreUnavailable(
+            "The password WAS changed and every credential of this account was ended, but the "
+            "store did not answer to open a new session: log in again with the new password."
+        ) from None
 
 
 @bp.get("/sessions")
@@ -79,18 +109,15 @@ def list_sessions():
 @login_required
 def revoke_session(session_id: str):
     """End one of the caller's own sessions."""
-    result = backend().revoke_session(g.principal, session_id)
-    if not result:
+    revocation = backend().revoke_session(g.principal, session_id)
+    if revocation is None:
         raise ApiError(404, "not_found", "No active session of yours has this id.")
-    report = result.to_json() if isinstance(result, Revocation) else {"revoked": True}
-    return jsonify(id=session_id, **report)
+    return jsonify(id=session_id, **revocation.to_json())
 
 
 @bp.post("/logout-all")
 @login_required
 def logout_all():
-    """End every credential of the caller, this one included."""
-    response = jsonify()
-    revocation = backend().revoke_user(g.principal.user_id, request=request, response=response)
-    backend().clear_cookies(response)
-    return with_json(response, revocation.to_json())
+    """End every credential of the caller, this one included, and expire its cookies."""
+    revocation = backend().revoke_user(g.principal.user_id)
+    return reply(revocation.to_json(), backend().expired_cookies())
