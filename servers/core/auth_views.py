@@ -6,6 +6,8 @@ credential (a cross-site form carries none) gets its 401 and leaves the browser'
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -15,6 +17,7 @@ from .http import backend, json_body, login_required
 from .users import UserService
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+log = logging.getLogger(__name__)
 
 
 def users() -> UserService:
@@ -64,27 +67,41 @@ def change_password():
     principal: Principal = g.principal
     users().check_password(principal.user_id, body["current_password"])  # 400/401: no change
     new_hash = users().hash_password(body["new_password"], "new_password")  # 400: no change
-    # Revoke first: if the store is down this raises a 503 and the password stays as it was.
-    revocation = backend().revoke_user(principal.user_id)
-    try:
-        users().save_password_hash(principal.user_id, new_hash)
-    except SQLAlchemyError:
-        raise password_not_saved(revocation) from None
+    # The store first: while it is down nothing changes. Then SQL: a failure there leaves the
+    # safe half (credentials revoked, password unchanged). Then the caller's fresh credential.
+    revocation = revoke_for_password_change(principal.user_id)
+    save_password_after(revocation, principal.user_id, new_hash)
     renewed = renew_after_password_change(principal)
     return reply(
         {"password_changed": True, **revocation.renewed_by(renewed).to_json()}, renewed.cookies
     )
 
 
-def password_not_saved(revocation: Revocation) -> ApiError:
-    """The revocation happened, the commit did not: say exactly that (the safe half-way)."""
-    return ApiError(
-        503,
-        "database_unavailable",
-        "The password was NOT changed: the user database did not save it. The revocation did "
-        f"happen: {revocation.message} Log in again with your current password and retry.",
-        {"Retry-After": "1"},
-    )
+def revoke_for_password_change(user_id: int) -> Revocation:
+    """Revoke every credential of the user, or 503 with the password left as it was."""
+    try:
+        return backend().revoke_user(user_id)
+    except StoreUnavailable:
+        raise StoreUnavailable(
+            "The password was NOT changed: the credential store did not answer, so the other "
+            "sessions could not be ended (if it failed mid-way, some may have ended). Retry."
+        ) from None
+
+
+def save_password_after(revocation: Revocation, user_id: int, new_hash: str) -> None:
+    """Commit the new password; if SQL fails now, say that the revocation did happen."""
+    try:
+        users().save_password_hash(user_id, new_hash)
+    except SQLAlchemyError:
+        log.exception("password of user %s not saved after its credentials were revoked", user_id)
+        raise ApiError(
+            503,
+            "database_unavailable",
+            "The password was NOT changed: the user database did not save it. The revocation "
+            f"did happen: {revocation.message} Log in again with your current password, then "
+            "retry.",
+            {"Retry-After": "1"},
+        ) from None
 
 
 def renew_after_password_change(principal: Principal) -> Issued:
