@@ -71,7 +71,7 @@ def change_password():
     # safe half (credentials revoked, password unchanged). Then the caller's fresh credential.
     revocation = revoke_for_password_change(principal.user_id)
     save_password_after(revocation, principal.user_id, new_hash)
-    renewed = renew_after_password_change(principal)
+    renewed = renew_after_password_change(principal, revocation)
     return reply(
         {"password_changed": True, **revocation.renewed_by(renewed).to_json()}, renewed.cookies
     )
@@ -98,20 +98,21 @@ def save_password_after(revocation: Revocation, user_id: int, new_hash: str) -> 
             503,
             "database_unavailable",
             "The password was NOT changed: the user database did not save it. The revocation "
-            f"did happen: {revocation.message} Log in again with your current password, then "
-            "retry.",
+            f"was done: {revocation.message} If this client was logged out, log in again with "
+            "the current password; then retry.",
             {"Retry-After": "1"},
         ) from None
 
 
-def renew_after_password_change(principal: Principal) -> Issued:
+def renew_after_password_change(principal: Principal, revocation: Revocation) -> Issued:
     """The caller's fresh credential; if the store fails now, both halves are done: say so."""
     try:
         return backend().renew(principal, request)
     except StoreUnavailable:
         raise StoreUnavailable(
-            "The password WAS changed and every credential of this account was ended, but the "
-            "store did not answer to open a new session: log in again with the new password."
+            f"The password WAS changed and the revocation was done: {revocation.message} The "
+            "store did not answer to issue this client a new credential: log in again with "
+            "the new password."
         ) from None
 
 

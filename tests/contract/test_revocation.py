@@ -200,7 +200,7 @@ def test_password_not_saved_after_the_revocation_is_a_503_that_says_so(
     assert response.headers.getlist("Set-Cookie") == []
     body = assert_matches(response, "/auth/password", "post")
     assert body["error"] == "database_unavailable"
-    assert "NOT changed" in body["message"] and "revocation did happen" in body["message"]
+    assert "NOT changed" in body["message"] and "revocation was done" in body["message"]
     assert (logs_in(app, "correct-horse-1"), logs_in(app, "battery-staple-2")) == (True, False)
     # The revocation is what each mode's logout-all does: sessions and denylisted tokens die;
     # stateless tokens and refresh mode's access tokens live until they expire, as reported.
