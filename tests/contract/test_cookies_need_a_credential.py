@@ -5,6 +5,9 @@ expired the cookies, the browser would apply that Set-Cookie, and any site could
 So every refusal, on every endpoint, on every server and mode, answers without Set-Cookie.
 """
 
+import re
+from pathlib import Path
+
 import pytest
 
 from tests.contract.conftest import copy_credential
@@ -90,3 +93,15 @@ def test_only_a_proven_logout_expires_cookies(app, auth):
     assert response.status_code == 200
     cookies = response.headers.getlist("Set-Cookie")
     assert cookies and all("Max-Age=0" in c for c in cookies)
+
+
+def test_one_place_writes_cookies():
+    """`servers.core.backend.reply` is the only writer of Set-Cookie, and it answers success
+    only: no backend or view can slip a cookie into an error answer."""
+    servers = Path(__file__).parents[2] / "servers"
+    writers = [
+        str(path.relative_to(servers))
+        for path in sorted(servers.rglob("*.py"))
+        if re.search(r"\.(set_cookie|delete_cookie)\(", path.read_text())
+    ]
+    assert writers == ["core/backend.py"]
