@@ -7,7 +7,7 @@ claim more than it does.
 
 from datetime import UTC, datetime
 
-from tests.contract.conftest import assert_matches, copy_credential
+from tests.support.contract import assert_matches, copy_credential
 
 
 def assert_honest(body: dict, copy_status: int) -> None:

@@ -1,6 +1,6 @@
 """Listing and revoking sessions, where the mechanism keeps any."""
 
-from tests.contract.conftest import assert_matches
+from tests.support.contract import assert_matches
 
 
 def test_sessions_lists_the_current_one_or_says_untracked(auth):

@@ -1,7 +1,7 @@
 """Redis down: an authenticated request is served only if the mechanism needs no store;
 otherwise it gets 503 with Retry-After. Never a 500, never let through on a guess."""
 
-from tests.contract.conftest import assert_matches
+from tests.support.contract import assert_matches
 
 
 def test_store_down_fails_closed_and_recovers(auth, redis_server):

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.jwt_server.conftest import PASSWORD, access_token, bearer, refresh_token, unverified
+from tests.support.tokens import PASSWORD, access_token, bearer, refresh_token, unverified
 
 
 @pytest.fixture
