@@ -22,12 +22,38 @@ SERVERS = [
 OPENAPI = json.loads((Path(__file__).parents[2] / "servers" / "core" / "openapi.json").read_text())
 
 
+@dataclass(frozen=True)
+class Promises:
+    """What a configuration promises, so each test checks the branch its server must take."""
+
+    #: A copied credential is dead (401) right after logout or revocation.
+    revokes: bool
+    #: It lists the user's sessions (and can revoke one by id).
+    tracks_sessions: bool
+    #: An authenticated request needs Redis (503 while Redis is down).
+    needs_store: bool
+
+
+#: One row per entry of SERVERS: a new configuration must say what it promises.
+PROMISES = {
+    "session": Promises(revokes=True, tracks_sessions=True, needs_store=True),
+    "jwt-stateless": Promises(revokes=False, tracks_sessions=False, needs_store=False),
+    "jwt-denylist": Promises(revokes=True, tracks_sessions=False, needs_store=True),
+    "jwt-refresh": Promises(revokes=False, tracks_sessions=True, needs_store=False),
+}
+
+
 @dataclass
 class Server:
     """One server configuration under test, and a way to build more apps like it."""
 
     name: str
     make: Callable[..., Flask]
+
+    @property
+    def promises(self) -> Promises:
+        """What this configuration promises (PROMISES)."""
+        return PROMISES[self.name]
 
     @property
     def mechanism(self) -> str:
