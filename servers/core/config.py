@@ -9,15 +9,15 @@ defaults and choices from here. Adding a setting is adding a field: see docs/con
 
 from __future__ import annotations
 
-import difflib
 import os
 import socket
-import types
 import typing
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import Field, dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import Field, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+from .setting import closest, env_name, parse, problem, setting
 
 #: Repository root; the default SQLite file lives in `.lab/` under it.
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -42,37 +42,6 @@ GROUPS = ("Both servers", "Session server", "JWT server")
 
 class ConfigError(RuntimeError):
     """The server refuses to start: the configuration is unsafe or invalid."""
-
-
-def setting(
-    default: Any = None,
-    help: str = "",  # noqa: A002 (the word every settings library uses)
-    *,
-    group: str = "Both servers",
-    env: str | None = None,
-    choices: Sequence[str] | None = None,
-    min: float | None = None,  # noqa: A002
-    max: float | None = None,  # noqa: A002
-    example: str | None = None,
-    factory: Callable[[], Any] | None = None,
-) -> Any:
-    """Declare one setting: a dataclass field whose metadata says how to read, check and show it.
-
-    `env` names the variable when it is not the field's name in capitals; `example` is what
-    `.env.example` shows when the default is computed (a path, the hostname).
-    """
-    meta = {
-        "help": help,
-        "group": group,
-        "env": env,
-        "choices": tuple(choices) if choices else None,
-        "min": min,
-        "max": max,
-        "example": example,
-    }
-    if factory is not None:
-        return field(default_factory=factory, metadata=meta)
-    return field(default=default, metadata=meta)
 
 
 @dataclass(frozen=True)
@@ -245,62 +214,14 @@ class Settings:
             check_value(f, getattr(self, f.name))
 
 
-# --- Reading the declarations ---------------------------------------------------------------
-
-
-def env_name(f: Field) -> str:
-    """The environment variable of a setting: its own `env`, else the field name in capitals."""
-    return f.metadata["env"] or f.name.upper()
-
-
-def _type_of(f: Field) -> tuple[type, bool]:
-    """(base type, optional?) of a field: `int | None` is (int, True)."""
-    hint = typing.get_type_hints(Settings)[f.name]
-    args = typing.get_args(hint)
-    if isinstance(hint, types.UnionType):
-        return next(a for a in args if a is not type(None)), True
-    return typing.get_origin(hint) or hint, False
-
-
-def _parse_bool(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError("expected 1/0, true/false, yes/no or on/off")
-
-
-def parse(f: Field, raw: str) -> Any:
-    """An environment string as the field's type (tuples are comma-separated)."""
-    kind, _ = _type_of(f)
-    if kind is tuple:
-        return tuple(s.strip() for s in raw.split(",") if s.strip())
-    if kind is bool:
-        return _parse_bool(raw)
-    return kind(raw)
-
-
 def check_value(f: Field, value: Any) -> None:
     """Raise ConfigError if `value` is outside the field's declared choices or range."""
-    meta, name = f.metadata, env_name(f)
-    if value is None:
-        return
-    if meta["choices"] and value not in meta["choices"]:
-        raise ConfigError(f"{name} must be one of {', '.join(meta['choices'])} (got {value!r}).")
-    low, high = meta["min"], meta["max"]
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise ConfigError(f"{name} must be {describe_range(f)} (got {value!r}).")
+    message = problem(f, value)
+    if message:
+        raise ConfigError(message)
 
 
-def describe_range(f: Field) -> str:
-    """'between 4 and 31', 'at least 1', ... or '' for a setting without a range."""
-    low, high = f.metadata["min"], f.metadata["max"]
-    if low is not None and high is not None:
-        return f"between {low:g} and {high:g}"
-    if low is not None:
-        return f"at least {low:g}"
-    return f"at most {high:g}" if high is not None else ""
+# --- Reading the declarations ---------------------------------------------------------------
 
 
 def check_setting(name: str, value: Any) -> None:
@@ -319,44 +240,30 @@ def default_of(name: str) -> Any:
     return f.default_factory() if callable(f.default_factory) else f.default
 
 
-def choices_of(name: str) -> tuple[str, ...]:
-    """The allowed values of a setting, by field name."""
-    return next(f for f in declared() if f.name == name).metadata["choices"]
-
+#: Each setting's type annotation, resolved (how its variable is parsed).
+HINTS = typing.get_type_hints(Settings)
 
 #: Environment variable -> field, for every setting.
 ENV_VARS: dict[str, Field] = {env_name(f): f for f in declared()}
 
 #: Prefixes of our variables: an unknown variable that starts with one and looks like one of
 #: ours is a typo (SESSION_IDLE_TIMOUT), not someone else's variable (SESSION_MANAGER).
-NAMESPACES = frozenset(name.split("_")[0] + "_" for name in ENV_VARS)
-
-
-def closest(name: str, known: Sequence[str], cutoff: float = 0.6) -> str | None:
-    """The known name `name` is most likely a typo of, if any (for did-you-mean messages)."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=cutoff)
-    return close[0] if close else None
-
-
-def misspelt_variables(environ: Mapping[str, str]) -> Iterator[tuple[str, str]]:
-    """(variable, the setting it resembles) for each unknown variable in our namespaces."""
-    for name in environ:
-        if name in ENV_VARS or not name.startswith(tuple(NAMESPACES)):
-            continue
-        match = closest(name, list(ENV_VARS), cutoff=0.85)
-        if match:
-            yield name, match
+NAMESPACES = tuple({name.split("_")[0] + "_" for name in ENV_VARS})
 
 
 def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
-    for name, match in misspelt_variables(environ):
-        raise ConfigError(f"Unknown setting {name}: did you mean {match}?")
+    """Our variables, parsed; a near miss of one of them (SESSION_IDLE_TIMOUT) is an error."""
+    for name in environ:
+        if name not in ENV_VARS and name.startswith(NAMESPACES):
+            match = closest(name, list(ENV_VARS), cutoff=0.85)
+            if match:
+                raise ConfigError(f"Unknown setting {name}: did you mean {match}?")
     values: dict[str, Any] = {}
     for name, f in ENV_VARS.items():
         raw = environ.get(name)
         if raw is not None and raw != "":
             try:
-                values[f.name] = parse(f, raw)
+                values[f.name] = parse(HINTS[f.name], raw)
             except ValueError as exc:
                 raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from exc
     return values

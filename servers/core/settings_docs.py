@@ -11,7 +11,8 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import Field
 
-from .config import GROUPS, declared, describe_range, env_name
+from .config import GROUPS, declared
+from .setting import describe_range, env_name
 
 
 def _shown_default(f: Field) -> str:

@@ -9,9 +9,9 @@ from servers.core.config import (
     ConfigError,
     Settings,
     declared,
-    env_name,
     load_settings,
 )
+from servers.core.setting import env_name
 from servers.core.settings_docs import env_example, markdown_table
 
 SECRET = "s" * 40
