@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.contract.conftest import copy_credential
+from tests.support.contract import copy_credential
 
 NEW_PASSWORD = {"current_password": "correct-horse-1", "new_password": "battery-staple-2"}
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.jwt_server.conftest import (
+from tests.support.tokens import (
     PASSWORD,
     access_token,
     bearer,

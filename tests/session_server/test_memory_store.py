@@ -2,7 +2,7 @@
 
 import time
 
-from tests.session_server.conftest import sid
+from tests.support.sessions import sid
 
 
 def test_memory_store_serves_its_own_sessions(make_app, login, redis_server):
