@@ -11,7 +11,7 @@ import importlib
 import pytest
 
 from servers.core.passwords import HashingBusy, PasswordHasher
-from tests.conftest import base_config
+from tests.support.settings import base_config
 
 PASSWORD = "correct-horse-1"
 
