@@ -8,7 +8,7 @@ python -m lab replica kill|start session|jwt INDEX
 python -m lab redis stop|start | redis pause SECONDS
 python -m lab lb disable|enable session|jwt INDEX
 python -m lab logs NAME            (session-1, jwt-2, haproxy, redis)
-python -m lab loadtest|report|demo|bench ...   (see their own --help)
+python -m lab loadtest|report|demo|bench|console ...   (see their own --help)
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ DELEGATED = {
     "report": ("lab.report", "the report (issue 6)"),
     "demo": ("lab.demo", "the demo (issue 6)"),
     "bench": ("lab.bench", "the in-process auth-check benchmark"),
+    "console": ("lab.console", "the stolen-cookie demo in a browser (issue 14)"),
 }
 
 
