@@ -13,6 +13,7 @@ from lab import Lab
 from lab.console import start
 from lab.console.app import create_app
 from lab.console.scenario import Scenario
+from lab.state import REPO_ROOT
 
 from ..experiments import shared_lab
 
@@ -86,7 +87,14 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
         driver.quit()
 
 
+#: Where the screenshots are kept (results/ is git-ignored); CI can archive the folder.
+ARTEFACTS = REPO_ROOT / "results" / "browser-test"
+
+
 @pytest.fixture(scope="module")
-def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the screenshots go (pytest keeps the last runs' temporary directories)."""
-    return tmp_path_factory.mktemp("console-screenshots")
+def artefacts() -> Path:
+    """The screenshot folder, emptied of the previous run's pictures."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTEFACTS.glob("*.png"):
+        old.unlink()
+    return ARTEFACTS

@@ -112,5 +112,5 @@ class ConsolePage:
 
     def screenshot(self, folder: Path, name: str) -> Path:
         path = folder / f"{name}.png"
-        self.driver.save_screenshot(str(path))
+        assert self.driver.save_screenshot(str(path)), f"no screenshot at {path}"
         return path

@@ -71,7 +71,9 @@ function renderLab(info) {
 
 function resetStory() {
   stopAttack();
-  for (const id of ["victim-log", "attacker-log", "victim-flags", "victim-claims"]) $(id).replaceChildren();
+  for (const id of ["victim-log", "attacker-log", "victim-flags", "victim-claims"]) {
+    $(id).replaceChildren();
+  }
   $("victim-set-cookie").textContent = "-";
   $("attacker-cookie").textContent = "-";
   const latest = $("attacker-latest");
@@ -103,7 +105,8 @@ function renderCookies(answer) {
   for (const h of ["cookie", "HttpOnly", "Secure", "SameSite", "Path", "Max-Age"]) head.append(el("th", h));
   table.append(head);
   const claims = $("victim-claims");
-  claims.replaceChildren();
+  // A logout's expiring cookies carry no token: keep showing the claims of the one stolen.
+  if (answer.cookies.some((c) => c.claims)) claims.replaceChildren();
   for (const c of answer.cookies) {
     const row = el("tr");
     row.append(el("td", c.name));
