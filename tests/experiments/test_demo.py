@@ -56,4 +56,3 @@ def test_refresh_mode_shows_the_stolen_refresh_token(experiment_lab: Lab):
     assert "attacker  POST /auth/refresh -> 200 new access and refresh tokens" in text
     assert "victim    POST /auth/refresh -> 401 refresh_token_reused" in text
     assert "REUSE   jwt (refresh): a stolen refresh token used: detected, family revoked." in text
-
