@@ -21,7 +21,7 @@ system-packages:
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	    $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
-	  elif command -v brew >/dev/null 2>&1; then brew install $$(echo $$missing | sed 's/redis-server/redis/'); \
+	  elif command -v brew >/dev/null 2>&1; then brew install $$(echo $$missing | sed 's/redis-server/redis/; s/chromium-driver/chromedriver/'); \
 	  else echo "please install:$$missing" >&2; exit 1; fi; \
 	fi
 
