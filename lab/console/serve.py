@@ -11,6 +11,8 @@ Redis are kept). Without one, it starts a private lab with short tokens and stop
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import tempfile
 import threading
 import webbrowser
@@ -33,6 +35,14 @@ def start(lab: Lab, port: int = 0, access_ttl: int | None = None) -> tuple[BaseW
     return server, f"http://127.0.0.1:{server.server_port}/"
 
 
+def _has_display() -> bool:
+    """Whether a graphical browser can open (without one, webbrowser may start a text browser
+    inside this terminal)."""
+    return sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """`python -m lab console` flags."""
     parser = argparse.ArgumentParser(
@@ -40,7 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="The stolen-cookie demo in a browser: victim and attacker side by side.",
     )
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: free)")
-    parser.add_argument("--open", action="store_true", help="open the page in the web browser")
+    parser.add_argument(
+        "--open",
+        action="store_true",
+        help="open the page in the web browser (when there is a display)",
+    )
     parser.add_argument(
         "--access-ttl", type=int, help="JWT access-token lifetime to run with (seconds)"
     )
@@ -68,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server, url = start(lab, args.port, args.access_ttl)
         print(f"\nThe stolen-cookie console: {url}\n(Ctrl-C to stop)")
-        if args.open:
+        if args.open and _has_display():
             webbrowser.open(url)
         try:
             threading.Event().wait()
