@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -33,6 +34,15 @@ def start(lab: Lab, port: int = 0, access_ttl: int | None = None) -> tuple[BaseW
     server = make_server("127.0.0.1", port, create_app(Scenario(lab, access_ttl)), threaded=True)
     threading.Thread(target=server.serve_forever, name="authlab-console", daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}/"
+
+
+def _wait_for_stop() -> None:
+    """Block until Ctrl-C or SIGTERM (even where the shell started us with SIGINT ignored)."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
 
 
 def _has_display() -> bool:
@@ -84,10 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nThe stolen-cookie console: {url}\n(Ctrl-C to stop)")
         if args.open and _has_display():
             webbrowser.open(url)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("\nstopping the console")
+        _wait_for_stop()
+        print("\nstopping the console")
         server.shutdown()
     finally:
         if tmp is not None:
