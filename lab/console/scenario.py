@@ -111,7 +111,10 @@ def _cookie_lines(client: Client | None) -> list[str]:
     for path in COOKIE_PATHS:
         header = client.cookie_header(path)
         if header and (path == COOKIE_PATHS[0] or "refresh_token" in header):
-            lines.append(f"to {path}: Cookie: {header}")
+            # Values cut in the middle so the pane stays readable; the Set-Cookie is verbatim.
+            pairs = [pair.partition("=") for pair in header.split("; ")]
+            shown = "; ".join(f"{name}={short(value, 16)}" for name, _, value in pairs)
+            lines.append(f"to {path}: Cookie: {shown}")
     return lines
 
 
