@@ -7,12 +7,13 @@ claim more than it does.
 
 from datetime import UTC, datetime
 
-from tests.contract.conftest import assert_matches, copy_credential
+from tests.support.contract import assert_matches, copy_credential
 
 
-def assert_honest(body: dict, copy_status: int) -> None:
-    """The revocation report matches what a copied credential experiences."""
-    if body["revoked"]:
+def assert_honest(body: dict, copy_status: int, revokes: bool) -> None:
+    """The report says what the server promises, and matches what a copied credential gets."""
+    assert body["revoked"] is revokes
+    if revokes:
         assert body["valid_until"] is None
         assert copy_status == 401, "claims revoked, but the copy still works"
     else:
@@ -23,7 +24,7 @@ def assert_honest(body: dict, copy_status: int) -> None:
     assert body["message"]
 
 
-def test_logout_ends_this_credential_and_expires_the_cookie(app, auth):
+def test_logout_ends_this_credential_and_expires_the_cookie(app, auth, server):
     auth.register()
     victim = auth.login()
     attacker = app.test_client()
@@ -38,7 +39,7 @@ def test_logout_ends_this_credential_and_expires_the_cookie(app, auth):
         for c in response.headers.getlist("Set-Cookie")
     )
     assert victim.get("/auth/me").status_code == 401  # the browser dropped the cookie
-    assert_honest(body, attacker.get("/auth/me").status_code)
+    assert_honest(body, attacker.get("/auth/me").status_code, server.promises.revokes)
 
 
 def test_logout_without_a_credential_is_401(client):
@@ -47,7 +48,7 @@ def test_logout_without_a_credential_is_401(client):
     assert_matches(response, "/auth/logout", "post")
 
 
-def test_password_change_keeps_this_session_and_reports_the_others(app, auth):
+def test_password_change_keeps_this_session_and_reports_the_others(app, auth, server):
     auth.register()
     laptop, phone = auth.login(), auth.login()
     response = laptop.post(
@@ -57,7 +58,7 @@ def test_password_change_keeps_this_session_and_reports_the_others(app, auth):
     assert response.status_code == 200
     body = assert_matches(response, "/auth/password", "post")
     assert laptop.get("/auth/me").status_code == 200  # the current one is kept
-    assert_honest(body, phone.get("/auth/me").status_code)
+    assert_honest(body, phone.get("/auth/me").status_code, server.promises.revokes)
     # The new password works, the old one does not.
     assert (
         app.test_client()
@@ -68,7 +69,7 @@ def test_password_change_keeps_this_session_and_reports_the_others(app, auth):
     auth.login(password="battery-staple-2")
 
 
-def test_password_change_from_the_stolen_session_reports_the_copy_honestly(app, auth):
+def test_password_change_from_the_stolen_session_reports_the_copy_honestly(app, auth, server):
     """The victim changes the password from the very session whose cookie was copied."""
     auth.register()
     victim = auth.login()
@@ -80,7 +81,9 @@ def test_password_change_from_the_stolen_session_reports_the_copy_honestly(app, 
     )
     assert response.status_code == 200
     assert victim.get("/auth/me").status_code == 200
-    assert_honest(response.get_json(), attacker.get("/auth/me").status_code)
+    assert_honest(
+        response.get_json(), attacker.get("/auth/me").status_code, server.promises.revokes
+    )
 
 
 def test_password_change_checks_the_current_password(auth):
@@ -97,23 +100,23 @@ def test_password_change_checks_the_current_password(auth):
     assert client.get("/auth/me").status_code == 200
 
 
-def test_logout_all_reports_honestly(app, auth):
+def test_logout_all_reports_honestly(app, auth, server):
     auth.register()
     laptop, phone = auth.login(), auth.login()
     response = laptop.post("/auth/logout-all")
     assert response.status_code == 200
     body = assert_matches(response, "/auth/logout-all", "post")
-    assert_honest(body, phone.get("/auth/me").status_code)
+    assert_honest(body, phone.get("/auth/me").status_code, server.promises.revokes)
 
 
-def test_admin_revokes_a_user(app, auth):
+def test_admin_revokes_a_user(app, auth, server):
     user = auth.register()
     victim = auth.login()
     admin = auth.login(email="admin@example.com", password="admin-password-123")
     response = admin.post(f"/admin/users/{user['id']}/revoke")
     assert response.status_code == 200
     body = assert_matches(response, "/admin/users/{id}/revoke", "post")
-    assert_honest(body, victim.get("/auth/me").status_code)
+    assert_honest(body, victim.get("/auth/me").status_code, server.promises.revokes)
     assert admin.get("/auth/me").status_code == 200
 
 

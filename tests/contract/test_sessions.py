@@ -1,15 +1,16 @@
 """Listing and revoking sessions, where the mechanism keeps any."""
 
-from tests.contract.conftest import assert_matches
+from tests.support.contract import assert_matches
 
 
-def test_sessions_lists_the_current_one_or_says_untracked(auth):
+def test_sessions_lists_the_current_one_or_says_untracked(auth, server):
     auth.register()
     auth.login()
     client = auth.login()
     response = client.get("/auth/sessions", headers={"User-Agent": "pytest-browser"})
     assert response.status_code == 200
     body = assert_matches(response, "/auth/sessions", "get")
+    assert body["tracked"] is server.promises.tracks_sessions
     if not body["tracked"]:
         assert body["sessions"] == []
         return
@@ -17,11 +18,12 @@ def test_sessions_lists_the_current_one_or_says_untracked(auth):
     assert [s["current"] for s in body["sessions"]].count(True) == 1
 
 
-def test_revoking_one_session_by_id(app, auth):
+def test_revoking_one_session_by_id(app, auth, server):
     auth.register()
     auth.login()  # a phone
     laptop = auth.login()
     body = laptop.get("/auth/sessions").get_json()
+    assert body["tracked"] is server.promises.tracks_sessions
     if not body["tracked"]:
         assert laptop.delete("/auth/sessions/anything").status_code == 404
         return

@@ -3,7 +3,7 @@
 import time
 from datetime import datetime
 
-from tests.jwt_server.conftest import PASSWORD, access_token, bearer, unverified
+from tests.support.tokens import PASSWORD, access_token, bearer, unverified
 
 
 def until(body) -> float:

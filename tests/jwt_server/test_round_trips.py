@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.jwt_server.conftest import bearer
 from tests.support.redis_stats import count_commands
+from tests.support.tokens import bearer
 
 N = 25
 

@@ -1,7 +1,7 @@
 """Redis down: stateless keeps working; denylist fails closed with 503; refresh mode serves
 access tokens (they never needed Redis) and answers 503 where it needs the store."""
 
-from tests.jwt_server.conftest import PASSWORD, sign_hs256, valid_claims
+from tests.support.tokens import PASSWORD, sign_hs256, valid_claims
 
 
 def assert_unavailable(response) -> None:

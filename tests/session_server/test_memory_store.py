@@ -1,6 +1,6 @@
 """The memory store works in one process and breaks across replicas: that is the lesson."""
 
-from tests.session_server.conftest import sid
+from tests.support.sessions import sid
 
 
 def test_memory_store_serves_its_own_sessions(make_app, login, redis_server):

@@ -2,8 +2,8 @@
 
 import time
 
-from tests.session_server.conftest import sid
 from tests.support.redis_stats import count_commands
+from tests.support.sessions import sid
 
 
 def test_an_authenticated_request_costs_one_round_trip_and_no_write(make_app, login, redis_server):
