@@ -14,8 +14,7 @@ from lab.console import start
 from lab.console.app import create_app
 from lab.console.scenario import Scenario
 from lab.state import REPO_ROOT
-
-from ..experiments import shared_lab
+from tests.support import shared_lab
 
 #: Short tokens keep the stateless window (lifetime + leeway) a few seconds long.
 ACCESS_TTL = 8
