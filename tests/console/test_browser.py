@@ -122,3 +122,14 @@ def test_refresh_mode_logout_leaves_the_access_token_until_valid_until(page: Con
     refused = page.wait_log("attacker", "POST /auth/refresh")
     assert refused["status"] == "401", "the stolen refresh token died with the family"
     assert page.broken_promises() == []
+
+
+def test_password_change_ends_the_copy_and_keeps_the_victim_in(page: ConsolePage):
+    page.use("session/redis")
+    page.login_and_steal()
+    assert page.act("password") == "revoked"
+    page.click("attacker-everywhere")
+    page.wait_attacker_after("401")
+    assert [e for e in page.attacker_after() if e["status"] == "200"] == []
+    page.click("victim-me")
+    assert page.wait_log("victim", "GET /auth/me")["status"] == "200", "the victim goes on"
