@@ -53,6 +53,9 @@ class Settings:
     #: How many proxies in front of us set X-Forwarded-For (1 behind the lab's HAProxy).
     trusted_proxies: int = 0
     max_content_length: int = 16 * 1024
+    #: Origins (scheme://host:port) besides the server's own allowed to send state-changing
+    #: requests from a browser (a front end served elsewhere); see docs/security.md.
+    trusted_origins: tuple[str, ...] = ()
     # Session server
     session_store: str = "redis"
     session_idle_timeout: int = 1800
@@ -116,6 +119,10 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "LOGIN_IP_RATE_LIMIT": ("login_ip_rate_limit", str),
     "TRUSTED_PROXIES": ("trusted_proxies", int),
     "MAX_CONTENT_LENGTH": ("max_content_length", int),
+    "TRUSTED_ORIGINS": (
+        "trusted_origins",
+        lambda v: tuple(s.strip().rstrip("/").lower() for s in v.split(",") if s.strip()),
+    ),
     "SESSION_STORE": ("session_store", str),
     "SESSION_IDLE_TIMEOUT": ("session_idle_timeout", int),
     "SESSION_ABSOLUTE_TIMEOUT": ("session_absolute_timeout", int),

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .db import Database
 from .errors import ApiError
-from .models import Note, User
+from .models import MAX_ID, Note, User
 from .passwords import PasswordHasher, validate_password
 
 #: Deliberately loose (unicode local parts and IDN domains pass); the real check is a sent email.
@@ -79,7 +79,9 @@ class UserService:
         return public
 
     def get(self, user_id: int) -> dict | None:
-        """A user by id, or None."""
+        """A user by id, or None (also for ids no row can have: no driver overflow)."""
+        if not 1 <= user_id <= MAX_ID:
+            return None
         with self.db.session() as session:
             user = session.get(User, user_id)
             return user.to_public() if user else None
