@@ -3,6 +3,7 @@ on a replica's threads, and every answer a client can get is JSON in the one err
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -75,7 +76,8 @@ def parse(data: bytes) -> tuple[int, dict[str, str], bytes]:
 
 def get(port: int, target: str, extra: str = "") -> bytes:
     """A GET request as bytes."""
-    return f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}Connection: close\r\n\r\n".encode()
+    head = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}"
+    return (head + "Connection: close\r\n\r\n").encode()
 
 
 def assert_json_error(answer: tuple[int, dict[str, str], bytes], status: int) -> dict:
@@ -113,10 +115,8 @@ def slow_clients(port: int, n: int) -> list[socket.socket]:
 def dribble(socks: list[socket.socket]) -> None:
     """One more byte on every slow connection (ignoring those the server already closed)."""
     for s in socks:
-        try:
+        with contextlib.suppress(OSError):
             s.sendall(b" ")
-        except OSError:
-            pass
 
 
 def test_slow_clients_stall_a_bare_replica(lab):
