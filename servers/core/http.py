@@ -31,6 +31,21 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+def _refuse_lone_surrogates(value: Any) -> None:
+    """ "\\ud800" parses to a string no UTF-8 encoder (SQL, bcrypt) accepts: refuse it here
+    (I-JSON, RFC 7493). Iterative: the value may be nested as deep as the parser allows."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            item.encode("utf-8")  # UnicodeEncodeError is a ValueError
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 class StrictJSONProvider(DefaultJSONProvider):
     """Flask's JSON, but parsing refuses whatever is not plain RFC 8259 JSON with a ValueError,
     which `request.get_json` turns into "no JSON": every reader of the body (the views, the rate
@@ -43,11 +58,13 @@ class StrictJSONProvider(DefaultJSONProvider):
         if isinstance(s, bytes):
             s = s.decode("utf-8")  # UnicodeDecodeError is a ValueError
         try:
-            return json.loads(
+            value = json.loads(
                 s, parse_constant=_refuse_constant, object_pairs_hook=_refuse_duplicates
             )
         except RecursionError as exc:  # "[[[[...": the parser's stack, not ours, gave up
             raise ValueError("JSON nested too deeply") from exc
+        _refuse_lone_surrogates(value)
+        return value
 
 
 class DatabaseId(IntegerConverter):
@@ -128,10 +145,10 @@ def install_options(app: Flask) -> None:
 
     @app.before_request
     def _options() -> Response | None:
-        rule = request.url_rule
-        if request.method != "OPTIONS" or rule is None:
+        if request.method != "OPTIONS" or request.url_rule is None:
             return None
-        allowed = sorted(rule.methods or ())
+        # Every method of every rule on this path (GET /notes and POST /notes are two rules).
+        allowed = sorted(app.make_default_options_response().allow)
         response = jsonify(allow=allowed)
         response.headers["Allow"] = ", ".join(allowed)
         return response
