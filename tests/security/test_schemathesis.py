@@ -99,8 +99,8 @@ def test_schemathesis_finds_no_failure(served, tmp_path):
         "AUTHLAB_ST_PASSWORD": ADMIN["password"],
         "AUTHLAB_ST_COOKIE": cookie,
     }
-    argv = [str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{url}/openapi.json", "--checks", "all", *RUN_OPTIONS,
-            "--generation-database", "none", "--no-color",
+    argv = [str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{url}/openapi.json",
+            "--checks", "all", *RUN_OPTIONS, "--generation-database", "none", "--no-color",
             "--report", "har", "--report-har-path", str(tmp_path / "run.har")]  # fmt: skip
     result = subprocess.run(
         argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False
