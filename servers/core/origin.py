@@ -63,7 +63,8 @@ def origin_allowed(
 
 def install_origin_check(app: Flask) -> None:
     """Refuse cross-origin state-changing requests before any view (or cookie) runs."""
-    trusted = app.config["AUTHLAB"].trusted_origins
+    # Origins compare as browsers send them: lower-case, no trailing slash.
+    trusted = tuple(o.strip().rstrip("/").lower() for o in app.config["AUTHLAB"].trusted_origins)
 
     @app.before_request
     def _check_origin() -> None:

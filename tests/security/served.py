@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from lab.processes import free_port
-from tests.conftest import TEST_SECRET
+from tests.support.settings import TEST_SECRET
 
 REPO = Path(__file__).resolve().parents[2]
 

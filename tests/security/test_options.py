@@ -1,7 +1,7 @@
 """Class 8 on one app: OPTIONS answers JSON naming exactly the documented methods, and no CORS
 header lets another origin's preflight through."""
 
-from tests.contract.conftest import OPENAPI
+from tests.support.contract import OPENAPI
 
 
 def test_options_names_the_methods_of_every_documented_path(app, client):

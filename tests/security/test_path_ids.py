@@ -5,7 +5,7 @@ import pytest
 
 from servers.core.models import MAX_ID
 from servers.session_server import create_app
-from tests.conftest import base_config
+from tests.support.settings import base_config
 
 #: Ids no row can have: beyond 32 and 64 bits, zero, negative, absurdly long.
 BAD_IDS = [str(MAX_ID + 1), str(2**63), str(2**64 + 1), "9" * 40, "0", "-1", "1e3", "0x10"]

@@ -4,7 +4,7 @@ databases, never a driver error; blanks are JSON's own whitespace, as the contra
 import pytest
 
 from servers.jwt_server import create_app
-from tests.conftest import base_config
+from tests.support.settings import base_config
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
