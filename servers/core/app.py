@@ -14,7 +14,8 @@ from .backend import AuthBackend
 from .config import Settings, load_settings
 from .db import Database
 from .errors import register_error_handlers
-from .http import install_response_headers
+from .http import install_options, install_request_parsing, install_response_headers
+from .origin import install_origin_check
 from .passwords import PasswordHasher
 from .ratelimit import init_limiter
 from .users import UserService
@@ -27,6 +28,8 @@ def build_app(
 ) -> Flask:
     """Defaults, then the environment, then test overrides; then the shared API on a backend."""
     app = Flask(name)
+    # Strict JSON bodies and bounded <int:> path ids, before any route exists.
+    install_request_parsing(app)
     # Settings: environment first, then explicit overrides (tests pass their own Redis/SQL).
     settings = load_settings(overrides=test_config)
     app.config["AUTHLAB"] = settings
@@ -43,6 +46,9 @@ def build_app(
     logging.basicConfig(level=logging.INFO)
     register_error_handlers(app)
     install_response_headers(app)
+    # CSRF: cross-origin POST/PUT/PATCH/DELETE refused first; then OPTIONS answered in JSON.
+    install_origin_check(app)
+    install_options(app)
 
     db = Database(app)
     users = UserService(db, PasswordHasher(settings.bcrypt_rounds, settings.password_hash_slots))

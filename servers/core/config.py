@@ -98,7 +98,9 @@ class Settings:
         "Failed logins allowed per email (Flask-Limiter syntax), counted in Redis by all replicas.",
     )
     login_ip_rate_limit: str = setting(
-        "30 per minute", "Failed logins allowed per client IP, counted in Redis by all replicas."
+        "30 per minute",
+        "Failed logins (and registrations of a taken email) allowed per client IP, counted in"
+        " Redis by all replicas.",
     )
     trusted_proxies: int = setting(
         0,
@@ -109,6 +111,12 @@ class Settings:
     )
     max_content_length: int = setting(
         16 * 1024, "Largest request body in bytes; bigger bodies get 413.", min=1
+    )
+    trusted_origins: tuple[str, ...] = setting(
+        (),
+        "Browser origins (scheme://host:port, comma-separated) besides the server's own that may"
+        " send POST/PUT/PATCH/DELETE; every other cross-origin browser request gets 403"
+        " (docs/security.md).",
     )
 
     # --- Session server ---

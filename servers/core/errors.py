@@ -16,10 +16,13 @@ HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     409: "conflict",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     429: "rate_limited",
+    431: "headers_too_large",
     503: "store_unavailable",
 }
 
@@ -67,7 +70,7 @@ def register_error_handlers(app: Flask) -> None:
             limit = app.config.get("MAX_CONTENT_LENGTH")
             message = f"The request body is larger than the {limit}-byte limit."
         elif status == 429:
-            message = f"Too many failed logins; limit is {exc.description}. Try again later."
+            message = f"Too many failed attempts; limit is {exc.description}. Try again later."
         headers = {k: v for k, v in exc.get_headers() if k == "Allow"}
         if status == 429:
             limit = getattr(exc, "limit", None)

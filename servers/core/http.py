@@ -1,16 +1,86 @@
-"""Request plumbing shared by the views: JSON bodies, the login guard, and the timing headers."""
+"""Request plumbing shared by the views: JSON bodies, path ids, the login guard, OPTIONS, and
+the timing headers."""
 
 from __future__ import annotations
 
 import functools
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter
 
 from .backend import AuthBackend, Principal
 from .errors import ApiError
+from .models import MAX_ID
+
+
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259), though Python's parser accepts them."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice is ambiguous: two parsers may each believe a different value."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("duplicate key in a JSON object")
+    return obj
+
+
+def _refuse_lone_surrogates(value: Any) -> None:
+    """ "\\ud800" parses to a string no UTF-8 encoder (SQL, bcrypt) accepts: refuse it here
+    (I-JSON, RFC 7493). Iterative: the value may be nested as deep as the parser allows."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            item.encode("utf-8")  # UnicodeEncodeError is a ValueError
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, but parsing refuses whatever is not plain RFC 8259 JSON with a ValueError,
+    which `request.get_json` turns into "no JSON": every reader of the body (the views, the rate
+    limiter's key) sees one verdict, and nesting too deep is a 400, not a RecursionError."""
+
+    sort_keys = False  # keep the documented field order in answers
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Decode strictly (UTF-8 only), then parse with the refusals above."""
+        if isinstance(s, bytes):
+            s = s.decode("utf-8")  # UnicodeDecodeError is a ValueError
+        try:
+            value = json.loads(
+                s, parse_constant=_refuse_constant, object_pairs_hook=_refuse_duplicates
+            )
+        except RecursionError as exc:  # "[[[[...": the parser's stack, not ours, gave up
+            raise ValueError("JSON nested too deeply") from exc
+        _refuse_lone_surrogates(value)
+        return value
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in a route: 1 to MAX_ID, the ids SQL can hold; anything else is a 404 from the
+    router, never an overflow in the database driver."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def install_request_parsing(app: Flask) -> None:
+    """Strict JSON bodies and bounded integer path ids; call before registering blueprints."""
+    app.json = StrictJSONProvider(app)
+    app.url_map.converters["int"] = DatabaseId
 
 
 def backend() -> AuthBackend:
@@ -24,7 +94,9 @@ def json_body(*required: str) -> dict[str, Any]:
         raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
     body = request.get_json(silent=True)
     if body is None:
-        raise ApiError(400, "malformed_json", "The body is not valid JSON.")
+        raise ApiError(
+            400, "malformed_json", "The body is not valid JSON (UTF-8, RFC 8259, no duplicates)."
+        )
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_input", "The body must be a JSON object.")
     missing = [name for name in required if name not in body]
@@ -65,6 +137,21 @@ def login_required(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def install_options(app: Flask) -> None:
+    """OPTIONS answers JSON naming the allowed methods (Flask's default is an empty 200). No
+    CORS headers: another origin's preflight finds nothing that lets it through."""
+
+    @app.before_request
+    def _options() -> Response | None:
+        if request.method != "OPTIONS" or request.url_rule is None:
+            return None
+        # Every method of every rule on this path (GET /notes and POST /notes are two rules).
+        allowed = sorted(app.make_default_options_response().allow)
+        response = jsonify(allow=allowed)
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
 
 
 def install_response_headers(app: Flask) -> None:

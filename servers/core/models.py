@@ -7,6 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+#: The largest id an `Integer` column holds on every database we run: PostgreSQL's `integer` is
+#: 32-bit signed (SQLite's is 64-bit). Routes refuse larger ids before SQL sees them.
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     """Timezone-aware now, so ISO times carry their offset."""

@@ -30,6 +30,11 @@ def failed_login(response: Response) -> bool:
     return response.status_code == 401
 
 
+def email_taken(response: Response) -> bool:
+    """A registration that revealed an existing account costs a token of the budget."""
+    return response.status_code == 409
+
+
 def client_ip() -> str:
     """The client's address (after ProxyFix, the one HAProxy saw)."""
     return get_remote_address()
@@ -63,4 +68,9 @@ def init_limiter(app: Flask, endpoint: str = "auth.login") -> Limiter:
         lambda: settings.login_ip_rate_limit, key_func=client_ip, deduct_when=failed_login
     )(view)
     app.view_functions[endpoint] = view
+    # Registration says "email taken" (409, docs/security.md): each such answer costs the
+    # client's IP a token of the same per-IP budget, so enumerating emails stays slow.
+    app.view_functions["auth.register"] = limiter.limit(
+        lambda: settings.login_ip_rate_limit, key_func=client_ip, deduct_when=email_taken
+    )(app.view_functions["auth.register"])
     return limiter

@@ -9,11 +9,15 @@ from sqlalchemy.exc import IntegrityError
 
 from .db import Database
 from .errors import ApiError
-from .models import Note, User
+from .models import MAX_ID, Note, User
 from .passwords import PasswordHasher, validate_password
 
 #: Deliberately loose (unicode local parts and IDN domains pass); the real check is a sent email.
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: The same pattern is in openapi.json, so the contract refuses what the server refuses.
+#: ASCII whitespace and NUL spelled out: Python's `\s` and JSON Schema's are not the same set.
+EMAIL_RE = re.compile(r"^[^@ \t\n\v\f\r\x00]+@[^@ \t\n\v\f\r\x00]+\.[^@ \t\n\v\f\r\x00]+$")
+#: What counts as blank around a value: JSON's own whitespace (the contract says the same).
+BLANK = " \t\r\n"
 MAX_EMAIL_CHARS = 254
 MAX_NAME_CHARS = 100
 MAX_NOTE_CHARS = 2000
@@ -28,20 +32,27 @@ def normalize_email(email: object) -> str:
     """Trim and lower-case an email, or raise a 400."""
     if not isinstance(email, str):
         raise ApiError(400, "invalid_input", "'email' must be a string.")
-    email = email.strip().lower()
-    if len(email) > MAX_EMAIL_CHARS or not EMAIL_RE.match(email):
+    trimmed = email.strip(BLANK).lower()
+    if len(email) > MAX_EMAIL_CHARS or not EMAIL_RE.match(trimmed):
         raise ApiError(400, "invalid_input", "'email' must be a valid email address.")
-    return email
+    return trimmed
+
+
+def validate_text(value: object, field: str, max_chars: int) -> str:
+    """A free-text field: a string with something besides blanks, at most `max_chars` as sent,
+    and no NUL character (PostgreSQL's text type cannot hold one)."""
+    if not isinstance(value, str) or not value.strip(BLANK):
+        raise ApiError(400, "invalid_input", f"'{field}' must be a non-empty string.")
+    if len(value) > max_chars:
+        raise ApiError(400, "invalid_input", f"'{field}' must be at most {max_chars} characters.")
+    if "\x00" in value:
+        raise ApiError(400, "invalid_input", f"'{field}' must not contain NUL characters.")
+    return value
 
 
 def validate_name(name: object) -> str:
-    """A display name: 1 to 100 characters after trimming."""
-    if not isinstance(name, str) or not name.strip():
-        raise ApiError(400, "invalid_input", "'name' must be a non-empty string.")
-    name = name.strip()
-    if len(name) > MAX_NAME_CHARS:
-        raise ApiError(400, "invalid_input", f"'name' must be at most {MAX_NAME_CHARS} characters.")
-    return name
+    """A display name: 1 to 100 characters, trimmed."""
+    return validate_text(name, "name", MAX_NAME_CHARS).strip(BLANK)
 
 
 class UserService:
@@ -79,7 +90,9 @@ class UserService:
         return public
 
     def get(self, user_id: int) -> dict | None:
-        """A user by id, or None."""
+        """A user by id, or None (also for ids no row can have: no driver overflow)."""
+        if not 1 <= user_id <= MAX_ID:
+            return None
         with self.db.session() as session:
             user = session.get(User, user_id)
             return user.to_public() if user else None
@@ -139,10 +152,7 @@ class UserService:
 
     def add_note(self, user_id: int, text: object) -> dict:
         """Store a note for the user."""
-        if not isinstance(text, str) or not text.strip():
-            raise ApiError(400, "invalid_input", "'text' must be a non-empty string.")
-        if len(text) > MAX_NOTE_CHARS:
-            raise ApiError(400, "invalid_input", f"'text' must be at most {MAX_NOTE_CHARS} chars.")
+        text = validate_text(text, "text", MAX_NOTE_CHARS)
         with self.db.session() as session:
             note = Note(user_id=user_id, text=text)
             session.add(note)

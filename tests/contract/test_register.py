@@ -63,3 +63,29 @@ def test_register_accepts_a_72_byte_password_and_unicode(client, auth):
     assert response.status_code == 201
     assert response.get_json()["user"]["email"] == "zoë@exämple.org"
     auth.login(email="zoë@exämple.org", password=password)
+
+
+def test_each_email_taken_answer_costs_the_client_ip_a_token(server):
+    """Registration tells whether an email exists (409, docs/security.md): the lab keeps that
+    answer and makes enumerating through it slow. New accounts cost nothing."""
+    app = server.make(login_ip_rate_limit="2 per minute")
+    client = app.test_client()
+    for n in range(3):
+        payload = {"email": f"new{n}@example.com", "password": "correct-horse-1", "name": "N"}
+        assert client.post("/auth/register", json=payload).status_code == 201
+    taken = {"email": "new0@example.com", "password": "correct-horse-1", "name": "N"}
+    assert [client.post("/auth/register", json=taken).status_code for _ in range(2)] == [409, 409]
+    response = client.post("/auth/register", json=taken)
+    assert response.status_code == 429
+    assert assert_matches(response, "/auth/register", "post")["error"] == "rate_limited"
+    assert response.headers["Retry-After"]
+
+
+def test_login_does_not_tell_whether_the_email_exists(client, auth):
+    auth.register(email="known@example.com")
+    known = client.post(
+        "/auth/login", json={"email": "known@example.com", "password": "wrong-1234"}
+    )
+    unknown = client.post("/auth/login", json={"email": "nobody@example.com", "password": "x" * 9})
+    assert known.status_code == unknown.status_code == 401
+    assert known.get_json() == unknown.get_json()

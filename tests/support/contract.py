@@ -111,6 +111,8 @@ def assert_matches(response, path: str, method: str) -> dict:
     operation = OPENAPI["paths"][path][method.lower()]
     documented = operation["responses"].get(str(response.status_code))
     assert documented is not None, f"{method} {path} answered {response.status_code}, undocumented"
+    if "$ref" in documented:  # a shared answer: "#/components/responses/Name"
+        documented = OPENAPI["components"]["responses"][documented["$ref"].rsplit("/", 1)[1]]
     schema = documented.get("content", {}).get("application/json", {}).get("schema")
     if schema is not None:
         root = {**schema, "components": OPENAPI["components"]}
