@@ -72,6 +72,11 @@ class Settings:
     jwt_refresh_grace: float = 5.0
     jwt_issuer: str = "authlab"
     jwt_audience: str = "authlab-api"
+    # Push mode (JWT) and the cached session store: revocations pushed to each replica's memory
+    #: Seconds a replica trusts its memory after its last complete read of the feed (the bound).
+    push_stale_after: float = 2.0
+    #: Seconds a revocation waits for every live replica to confirm before answering.
+    push_ack_wait: float = 1.0
 
     @property
     def secret_key(self) -> str:
@@ -88,10 +93,14 @@ class Settings:
                     f"SECRET_KEY holds a secret of {len(key.encode())} bytes; "
                     f"at least {MIN_SECRET_BYTES} are required.\n" + SECRET_HINT
                 )
-        if self.session_store not in {"redis", "memory"}:
-            raise ConfigError("SESSION_STORE must be 'redis' or 'memory'.")
-        if self.jwt_mode not in {"stateless", "denylist", "refresh"}:
-            raise ConfigError("JWT_MODE must be 'stateless', 'denylist' or 'refresh'.")
+        if self.session_store not in {"redis", "memory", "cached"}:
+            raise ConfigError("SESSION_STORE must be 'redis', 'memory' or 'cached'.")
+        if self.jwt_mode not in {"stateless", "denylist", "refresh", "push"}:
+            raise ConfigError("JWT_MODE must be 'stateless', 'denylist', 'refresh' or 'push'.")
+        if not 0.1 <= self.push_stale_after <= 60 or not 0 <= self.push_ack_wait <= 60:
+            raise ConfigError(
+                "PUSH_STALE_AFTER must be 0.1-60 seconds and PUSH_ACK_WAIT 0-60 seconds."
+            )
         for name, value in (
             ("JWT_LEEWAY", self.jwt_leeway),
             ("JWT_REFRESH_GRACE", self.jwt_refresh_grace),
@@ -134,6 +143,8 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "JWT_REFRESH_GRACE": ("jwt_refresh_grace", float),
     "JWT_ISSUER": ("jwt_issuer", str),
     "JWT_AUDIENCE": ("jwt_audience", str),
+    "PUSH_STALE_AFTER": ("push_stale_after", float),
+    "PUSH_ACK_WAIT": ("push_ack_wait", float),
 }
 
 
