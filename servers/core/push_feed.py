@@ -120,21 +120,24 @@ class PushFeed:
     # --- the reader ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start reading in this process (idempotent; after a fork, a new reader)."""
+        """Start reading in this process (idempotent; after a fork, a new reader). A reader that
+        died is restarted; one stopped by close() is not."""
+        if self._stop.is_set():
+            return
         if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
             return
         with self._lock:
             if self._pid != os.getpid():
                 self._reset()
                 self._pid = os.getpid()
-            self._stop.clear()
             self._thread = threading.Thread(
                 target=_read_forever, args=(weakref.ref(self),), daemon=True, name="push-feed"
             )
             self._thread.start()
 
     def close(self) -> None:
-        """Stop reading (the thread ends within one block); memory is kept but goes stale."""
+        """Stop reading for good (the thread ends within one block); memory is kept but goes
+        stale, so past the bound requests read the stream themselves."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(self.block + SOCKET_TIMEOUT + 1)

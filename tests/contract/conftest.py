@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ SERVERS = [
     ("jwt-stateless", "servers.jwt_server", {"jwt_mode": "stateless"}),
     ("jwt-denylist", "servers.jwt_server", {"jwt_mode": "denylist"}),
     ("jwt-refresh", "servers.jwt_server", {"jwt_mode": "refresh"}),
+    ("jwt-push", "servers.jwt_server", {"jwt_mode": "push"}),
 ]
 
 OPENAPI = json.loads((Path(__file__).parents[2] / "servers" / "core" / "openapi.json").read_text())
@@ -41,18 +42,32 @@ class Server:
 
 
 @pytest.fixture(params=SERVERS, ids=[s[0] for s in SERVERS])
-def server(request, redis_server, sqlite_url) -> Server:
+def server(request, redis_server, sqlite_url) -> Iterator[Server]:
     """A server configuration bound to the private Redis and a fresh SQL file."""
     name, module, settings = request.param
     factory = importlib.import_module(module).create_app
+    made: list[Flask] = []
 
     def make(**overrides: Any) -> Flask:
         config = base_config(redis_server.url, sqlite_url, **{**settings, **overrides})
         app = factory(config)
         app.config["TESTING"] = True
+        made.append(app)
         return app
 
-    return Server(name, make)
+    yield Server(name, make)
+    # Push-fed replicas read Redis in a thread: stop it with the test.
+    for app in made:
+        close_app(app)
+
+
+def close_app(app: Flask) -> None:
+    """Stop whatever the app runs in the background (push mode's feed reader)."""
+    backend = app.extensions["authlab_backend"]
+    for part in (backend, getattr(backend, "strategy", None), getattr(backend, "store", None)):
+        close = getattr(part, "close", None)
+        if callable(close):
+            close()
 
 
 @pytest.fixture
