@@ -19,7 +19,7 @@ from ..core.backend import AuthBackend, AuthCheck, Principal, Revocation
 from ..core.config import Settings
 from ..core.redis_client import make_redis
 from .cookies import SessionCookie, new_session_id, store_key
-from .stores import MemoryStore, RedisStore, SessionRecord, SessionStore
+from .stores import CachedStore, MemoryStore, RedisStore, SessionRecord, SessionStore
 
 
 def iso(ts: float) -> str:
@@ -44,7 +44,17 @@ class SessionBackend(AuthBackend):
     def _make_store(settings: Settings) -> SessionStore:
         if settings.session_store == "memory":
             return MemoryStore()
-        return RedisStore(make_redis(settings.redis_url), settings.session_absolute_timeout)
+        redis_store = RedisStore(make_redis(settings.redis_url), settings.session_absolute_timeout)
+        if settings.session_store == "cached":
+            return CachedStore(
+                redis_store,
+                settings.redis_url,
+                stale_after=settings.push_stale_after,
+                ack_wait=settings.push_ack_wait,
+                idle=settings.session_idle_timeout,
+                label=settings.replica_id,
+            )
+        return redis_store
 
     @property
     def mode(self) -> str:
@@ -92,10 +102,13 @@ class SessionBackend(AuthBackend):
     def logout(self, principal: Principal, response: Response) -> Revocation:
         self.store.delete(principal.credential_id, principal.user_id)
         self.cookie.expire(response)
-        return Revocation(
-            revoked=True,
-            count=1,
-            message="The session was deleted on the server: a copy of the cookie is now useless.",
+        return self.store.vouch(
+            Revocation(
+                revoked=True,
+                count=1,
+                message="The session was deleted on the server: a copy of the cookie is now "
+                "useless.",
+            )
         )
 
     def revoke_user(
@@ -130,11 +143,13 @@ class SessionBackend(AuthBackend):
             if (keep is not None and response is not None)
             else ""
         )
-        return Revocation(
-            revoked=True,
-            count=ended,
-            message=f"Every {others}session of the user was deleted on the server, "
-            f"effective now.{kept}",
+        return self.store.vouch(
+            Revocation(
+                revoked=True,
+                count=ended,
+                message=f"Every {others}session of the user was deleted on the server, "
+                f"effective now.{kept}",
+            )
         )
 
     def _reissue(self, record: SessionRecord, response: Response) -> None:
@@ -165,15 +180,20 @@ class SessionBackend(AuthBackend):
             "message": f"Sessions live in the {self.store.name} store.",
         }
 
-    def revoke_session(self, principal: Principal, session_id: str) -> bool:
+    def revoke_session(self, principal: Principal, session_id: str) -> bool | Revocation:
         if len(session_id) != 64:
             return False
         # Deleting through the user's own index: nobody can end someone else's session by id.
         owned = {row.key for row in self.store.list_user(principal.user_id, time.time(), self.idle)}
-        return session_id in owned and self.store.delete(session_id, principal.user_id)
+        if not (session_id in owned and self.store.delete(session_id, principal.user_id)):
+            return False
+        return self.store.vouch(Revocation(revoked=True, count=1, message="Session deleted."))
 
     def clear_cookies(self, response: Response) -> None:
         self.cookie.expire(response)
 
     def store_up(self) -> bool:
         return self.store.ping()
+
+    def health(self) -> dict[str, Any]:
+        return self.store.health()

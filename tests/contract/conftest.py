@@ -19,6 +19,7 @@ from tests.conftest import base_config
 #: (id, factory module, settings) for every server configuration the contract covers.
 SERVERS = [
     ("session", "servers.session_server", {"session_store": "redis"}),
+    ("session-cached", "servers.session_server", {"session_store": "cached"}),
     ("jwt-stateless", "servers.jwt_server", {"jwt_mode": "stateless"}),
     ("jwt-denylist", "servers.jwt_server", {"jwt_mode": "denylist"}),
     ("jwt-refresh", "servers.jwt_server", {"jwt_mode": "refresh"}),
@@ -38,7 +39,7 @@ class Server:
     @property
     def mechanism(self) -> str:
         """ "session" or "jwt"."""
-        return "session" if self.name == "session" else "jwt"
+        return "session" if self.name.startswith("session") else "jwt"
 
 
 @pytest.fixture(params=SERVERS, ids=[s[0] for s in SERVERS])
