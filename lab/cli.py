@@ -1,7 +1,8 @@
 """`python -m lab`: the command line over `lab.api.Lab`.
 
-python -m lab up [--replicas 3] [--lb-policy roundrobin|sticky] [--session-store redis|memory]
-                 [--jwt-mode stateless|denylist|refresh] [--access-ttl S] [--algorithm HS256]
+python -m lab up [--replicas 3] [--lb-policy roundrobin|sticky]
+                 [--session-store redis|memory|cached] [--jwt-mode stateless|denylist|refresh|push]
+                 [--access-ttl S] [--algorithm HS256]
 python -m lab status [--json]
 python -m lab down
 python -m lab replica kill|start session|jwt INDEX

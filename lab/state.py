@@ -30,8 +30,8 @@ STATE_DIR_ENV = "AUTHLAB_LAB_DIR"
 SERVERS = ("session", "jwt")
 
 LB_POLICIES = ("roundrobin", "sticky")
-SESSION_STORES = ("redis", "memory")
-JWT_MODES = ("stateless", "denylist", "refresh")
+SESSION_STORES = ("redis", "memory", "cached")
+JWT_MODES = ("stateless", "denylist", "refresh", "push")
 ALGORITHMS = ("HS256", "RS256", "EdDSA")
 
 #: Failed logins are rate-limited per email and per IP (only failures count). Load tests and

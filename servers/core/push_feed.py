@@ -94,8 +94,8 @@ class PushFeed:
         self.stale_after = stale_after
         self.ack_wait = ack_wait
         self.horizon = horizon
-        #: XREAD blocks this long, so an idle process still proves it is current 4x per bound.
-        self.block = max(0.05, min(0.5, stale_after / 4))
+        #: XREAD blocks this long: an idle process proves it is current 8 times per bound.
+        self.block = max(0.05, min(0.25, stale_after / 8))
         self.label = label
         self.client = make_redis(url)
         self._lock = threading.Lock()
@@ -281,13 +281,15 @@ def _read_forever(ref: weakref.ref[PushFeed]) -> None:
     """
     client: redis.Redis | None = None
     backoff = 0.05
+    catching_up = True  # after a start or a reconnect: read without waiting until complete
     while True:
         feed = ref()
         if feed is None or feed._stop.is_set():  # noqa: SLF001 (the feed's own thread)
             return
         try:
-            client = client or feed.reader_client()
-            feed.read(client, block=True)
+            if client is None:
+                client, catching_up = feed.reader_client(), True
+            catching_up = feed.read(client, block=not catching_up) >= BATCH
             backoff = 0.05
         except redis.RedisError as exc:
             # Down, restarted, or a reply we did not expect: reconnect and read on.
