@@ -127,12 +127,21 @@ def windows(pool: LabPool, trials: int, progress=print) -> list[dict[str, Any]]:
     """Every configuration: `trials` races (2 for the token-lifetime ones), one row each."""
     rows = []
     for name, server, settings in CONFIGS:
-        lab = pool.get(server, **settings)
-        n = min(2, trials) if name in SLOW else trials
-        progress(f"push: {name}: {n} revocation race(s)")
-        for trial in range(n):
-            for row in race(lab, server, max_watch=pool.scale.max_watch):
-                rows.append({"config": name, "trial": trial, **row})
+        rows += config_windows(pool, name, server, settings, trials, progress)
+    return rows
+
+
+def config_windows(
+    pool: LabPool, name: str, server: str, settings: dict, trials: int, progress=print
+) -> list[dict[str, Any]]:
+    """`trials` races on one configuration (2 when the window is a token's lifetime)."""
+    lab = pool.get(server, **settings)
+    n = min(2, trials) if name in SLOW else trials
+    progress(f"push: {name}: {n} revocation race(s)")
+    rows = []
+    for trial in range(n):
+        for row in race(lab, server, max_watch=pool.scale.max_watch):
+            rows.append({"config": name, "trial": trial, **row})
     return rows
 
 
@@ -176,8 +185,11 @@ def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 
 
 def round_trips(lab: Lab, server: str, requests_per_replica: int = 100) -> dict[str, Any]:
-    """Redis commands per authenticated request (each replica asked directly), minus what the
-    replicas send anyway in an idle period as long (the push feed's reads and acks)."""
+    """Redis commands per accepted authenticated request (each replica asked directly), minus
+    what Redis saw in an idle period as long (push-fed replicas read and acknowledge anyway).
+
+    Redis counts the commands a script runs too: the session store's one EVALSHA (one round
+    trip) shows as evalsha + get + pexpire. `by_command` keeps them apart."""
     url = lab.url(server)
     client = Client(url, "user")
     client.login(register(url, "trips"))
@@ -187,23 +199,29 @@ def round_trips(lab: Lab, server: str, requests_per_replica: int = 100) -> dict[
         client.get("/auth/me", base=base)
     counter = redis.Redis(port=lab.redis_port, decode_responses=True, socket_timeout=2)
     before, started = _commands(counter), time.perf_counter()
-    stores = []
+    answers = []
     for _ in range(requests_per_replica):
         for base in bases:
-            stores.append(probe(client, base=base)["store"])
+            answers.append(probe(client, base=base))
     busy, elapsed = _delta(before, _commands(counter)), time.perf_counter() - started
     before = _commands(counter)
     time.sleep(elapsed)
     idle = _delta(before, _commands(counter))
     client.close()
-    n = len(stores)
-    extra = sum(busy.values()) - sum(idle.values())
+    ok = [a for a in answers if a["status"] == 200]
+    if not ok:
+        raise RuntimeError(f"round trips on {server}: no request was accepted")
+    n = len(ok)
+    by_command = {
+        name: round((busy.get(name, 0) - idle.get(name, 0)) / n, 3)
+        for name in sorted(set(busy) | set(idle))
+    }
     return {
-        "requests": n,
-        "commands_per_request": round(max(0, extra) / n, 3),
-        "while_busy": busy,
+        "accepted": n,
+        "commands_per_request": round(max(0.0, sum(by_command.values())), 3),
+        "by_command": {k: v for k, v in by_command.items() if v},
         "while_idle": idle,
-        "server_timing_store": round(statistics.mean(s or 0 for s in stores), 3),
+        "server_timing_store": round(statistics.mean(a["store"] or 0 for a in ok), 3),
     }
 
 
@@ -212,8 +230,18 @@ def round_trip_table(pool: LabPool, progress=print) -> list[dict[str, Any]]:
     rows = []
     for name, server, settings in CONFIGS:
         progress(f"push: {name}: round trips")
-        rows.append({"config": name, **round_trips(pool.get(server, **settings), server)})
+        lab = pool.get(server, **long_lived(server, settings))
+        rows.append({"config": name, **round_trips(lab, server)})
     return rows
+
+
+#: Access-token lifetime (s) for measurements that need a credential to outlive them.
+LONG_TTL = 60
+
+
+def long_lived(server: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """`settings`, with JWTs that outlive a measurement (the quick scale's live 2 s)."""
+    return {**settings, "access_ttl": LONG_TTL} if server == "jwt" else settings
 
 
 # --- memory --------------------------------------------------------------------------------
@@ -318,7 +346,7 @@ def warmup(sizes: tuple[int, ...] = (0, 1000, 10000)) -> list[dict[str, Any]]:
 
 def restart_warmup(pool: LabPool) -> dict[str, Any]:
     """Kill a push-mode replica and start it again: what its /health reports about warm-up."""
-    lab = pool.get("jwt", jwt_mode="push")
+    lab = pool.get("jwt", **long_lived("jwt", {"jwt_mode": "push"}))
     lab.kill_replica("jwt", 1)
     started = time.perf_counter()
     lab.start_replica("jwt", 1)
@@ -359,6 +387,7 @@ def outage(lab: Lab, server: str, down: float, after: float, interval: float = 0
 
     sample("before", 0.5)
     lab.redis_stop()
+    # Time 0 is when the stop returned (Redis has exited): the bound counts from before it.
     stopped = time.perf_counter() - t0
     sample("down", stopped + down)
     lab.redis_start()
@@ -379,8 +408,14 @@ def outage_table(pool: LabPool, progress=print) -> dict[str, list]:
         if name in SLOW and name != "jwt stateless":
             continue
         progress(f"push: {name}: Redis outage of {down:g} s")
-        out[name] = outage(pool.get(server, **settings), server, down, scale.fault_after)
+        lab = pool.get(server, **long_lived(server, settings))
+        out[name] = outage(lab, server, down, scale.fault_after)
     return out
+
+
+def _statuses(statuses: list[int]) -> dict[int, int]:
+    """How many of each status."""
+    return {s: statuses.count(s) for s in sorted(set(statuses))}
 
 
 def outage_summary(timelines: dict[str, list]) -> list[dict[str, Any]]:
@@ -389,14 +424,13 @@ def outage_summary(timelines: dict[str, list]) -> list[dict[str, Any]]:
     for name, timeline in timelines.items():
         down = [r for r in timeline if r["phase"] == "down"]
         served = [r["t_since_stop"] for r in down if r["status"] == 200]
+        after = [r["status"] for r in timeline if r["phase"] == "after"]
         rows.append(
             {
                 "config": name,
-                "answers while down": {s: sum(r["status"] == s for r in down) for s in (200, 503)},
+                "while down": _statuses([r["status"] for r in down]),
                 "last 200 after stop (s)": max(served, default=None),
-                "200 after restart": sum(
-                    r["status"] == 200 for r in timeline if r["phase"] == "after"
-                ),
+                "after restart": _statuses(after),
             }
         )
     return rows
@@ -408,15 +442,20 @@ def outage_summary(timelines: dict[str, list]) -> list[dict[str, Any]]:
 def study(pool: LabPool, progress=print) -> dict[str, Any]:
     """Every measurement of the lesson at the pool's scale."""
     scale: Scale = pool.scale
-    return {
-        "run": stamp(scale),
-        "windows": windows(pool, scale.probes, progress),
-        "round_trips": round_trip_table(pool, progress),
-        "memory": memory(5000 if scale.name == "quick" else 50000),
-        "warmup": warmup((0, 1000, 10000) if scale.name == "quick" else (0, 10000, 100000)),
-        "restart": restart_warmup(pool),
-        "outage": outage_table(pool, progress),
-    }
+    result: dict[str, Any] = {"run": stamp(scale), "windows": [], "round_trips": [], "outage": {}}
+    down = max(scale.fault_seconds, 2.5)  # longer than the push bound (2 s by default)
+    for name, server, settings in CONFIGS:
+        # One lab configuration after the other: each restarts one server, once or twice.
+        result["windows"] += config_windows(pool, name, server, settings, scale.probes, progress)
+        lab = pool.get(server, **long_lived(server, settings))
+        progress(f"push: {name}: round trips, then a Redis outage of {down:g} s")
+        result["round_trips"].append({"config": name, **round_trips(lab, server)})
+        if name != "jwt refresh":  # its access tokens behave as stateless ones there
+            result["outage"][name] = outage(lab, server, down, scale.fault_after)
+    result["memory"] = memory(5000 if scale.name == "quick" else 50000)
+    result["warmup"] = warmup((0, 1000, 10000) if scale.name == "quick" else (0, 10000, 100000))
+    result["restart"] = restart_warmup(pool)
+    return result
 
 
 def stamp(scale: Scale) -> dict[str, Any]:
@@ -448,7 +487,7 @@ def print_study(result: dict[str, Any]) -> None:
     print("\nRevocation window per replica (attacker on each replica directly; ms)")
     print(text_table(window_summary(result["windows"])))
     print("\nStore commands per authenticated request (Redis INFO commandstats, idle subtracted)")
-    cols = ["config", "requests", "commands_per_request", "server_timing_store", "while_idle"]
+    cols = ["config", "accepted", "commands_per_request", "by_command", "server_timing_store"]
     print(text_table(result["round_trips"], cols))
     print("\nMemory per revocation (bytes)")
     print(text_table(result["memory"]))
