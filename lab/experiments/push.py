@@ -344,9 +344,16 @@ def warmup(sizes: tuple[int, ...] = (0, 1000, 10000)) -> list[dict[str, Any]]:
     return rows
 
 
-def restart_warmup(pool: LabPool) -> dict[str, Any]:
-    """Kill a push-mode replica and start it again: what its /health reports about warm-up."""
+def restart_warmup(pool: LabPool, revocations: int = 20) -> dict[str, Any]:
+    """Log `revocations` users out, kill a push-mode replica and start it again: what its
+    /health reports about its warm-up (the stream it read before trusting its memory)."""
     lab = pool.get("jwt", **long_lived("jwt", {"jwt_mode": "push"}))
+    url = lab.url("jwt")
+    for _ in range(revocations):
+        user = Client(url, "user")
+        user.login(register(url, "leaver"))
+        user.post("/auth/logout")
+        user.close()
     lab.kill_replica("jwt", 1)
     started = time.perf_counter()
     lab.start_replica("jwt", 1)
