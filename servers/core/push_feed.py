@@ -19,12 +19,17 @@ trip), and if Redis does not answer it is refused with a 503. So an entry append
 applied, or the process refuses, by t + stale_after at the latest, whatever happened to the feed.
 
 The acknowledgements make the revoker honest: it appends, then waits (at most `ack_wait`) until
-every process whose last read began within `stale_after` has applied the entry. A process that
-has not read for longer is, by the rule above, already refusing or reading the stream first.
+every process has applied the entry, or has not completed a read for longer than `stale_after`
+(by the rule above it reads the stream before it answers) *and* `max_read` has passed since the
+append. The second condition covers a stalled process waking up with a read that began before
+the append: a process acknowledges a read before it trusts it, and never trusts a read that took
+longer than `max_read`, so by then any such read is either visible or worthless.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import threading
 import time
@@ -96,6 +101,8 @@ class PushFeed:
         self.horizon = horizon
         #: XREAD blocks this long: an idle process proves it is current 8 times per bound.
         self.block = max(0.05, min(0.25, stale_after / 8))
+        #: A read that took longer (a stalled process) is not trusted; see `pending`.
+        self.max_read = 2 * self.block
         self.label = label
         self.client = make_redis(url)
         self._lock = threading.Lock()
@@ -109,7 +116,6 @@ class PushFeed:
         self.instance = f"{self.label or 'replica'}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.last_id = "0-0"
         self._fresh_mono = float("-inf")
-        self._fresh_wall = 0.0
         self.started_mono = time.monotonic()
         #: Seconds and entries of the first complete read (the warm-up after a start).
         self.warmup: dict[str, float] | None = None
@@ -134,6 +140,7 @@ class PushFeed:
                 target=_read_forever, args=(weakref.ref(self),), daemon=True, name="push-feed"
             )
             self._thread.start()
+            atexit.register(_forget_at_exit, weakref.ref(self))
 
     def close(self) -> None:
         """Stop reading for good (the thread ends within one block); memory is kept but goes
@@ -167,21 +174,26 @@ class PushFeed:
                     self.apply(entry_id, fields)
                     self.last_id = entry_id
                     self.applied += 1
-            complete = len(entries) < BATCH
-            if complete and began_mono > self._fresh_mono:
-                self._fresh_mono, self._fresh_wall = began_mono, began_wall
+        if len(entries) < BATCH:
+            # Acknowledge first, trust after: a revoker that did not see this acknowledgement
+            # yet must not meet a process already trusting the read it reports.
+            client.hset(self.acks_key, self.instance, f"{self.last_id} {began_wall:.6f}")
+            self._trust(began_mono)
+        return len(entries)
+
+    def _trust(self, began: float) -> None:
+        """Trust memory as of a complete read that began at `began` (monotonic), unless the
+        read took longer than `max_read`: revokers count on no read lasting longer."""
+        if time.monotonic() - began > self.max_read:
+            return
+        with self._lock:
+            if began > self._fresh_mono:
+                self._fresh_mono = began
                 if self.warmup is None:
                     self.warmup = {
                         "seconds": round(time.monotonic() - self.started_mono, 4),
                         "entries": self.applied,
                     }
-        if complete:
-            self.acknowledge(client)
-        return len(entries)
-
-    def acknowledge(self, client: redis.Redis) -> None:
-        """Tell revokers how far this process has applied, and since when it is current."""
-        client.hset(self.acks_key, self.instance, f"{self.last_id} {self._fresh_wall:.6f}")
 
     # --- the hot path --------------------------------------------------------------------------
 
@@ -224,7 +236,7 @@ class PushFeed:
             self.apply(entry_id, {k: str(v) for k, v in fields.items()})
         started = time.monotonic()
         while True:
-            pending = self.pending(entry_id)
+            pending = self.pending(entry_id, published_at)
             waited = time.monotonic() - started
             if not pending or waited >= self.ack_wait:
                 break
@@ -238,21 +250,36 @@ class PushFeed:
             waited=round(waited, 4),
         )
 
-    def pending(self, entry_id: str) -> list[str]:
-        """Live processes (current within the bound) that have not applied `entry_id`."""
+    def pending(self, entry_id: str, published_at: float) -> list[str]:
+        """Processes that may still accept what `entry_id` revokes.
+
+        A process is done when it acknowledged the entry. One that did not is done only when
+        (a) its last acknowledged read began more than `stale_after` ago, so it trusts none of
+        its memory, and (b) `max_read` has passed since the entry was stored, so no read that
+        began before the entry can still complete and be trusted (a stalled process waking up).
+        """
         now = time.time()
         wanted = entry_order(entry_id)
-        late, dead = [], []
+        settled = now >= published_at + self.max_read
+        late, forgotten = [], []
         for instance, value in self.client.hgetall(self.acks_key).items():
             applied, _, since = value.partition(" ")
             seen = float(since or 0)
             if now - seen > FORGET_AFTER:
-                dead.append(instance)
-            elif now - seen <= self.stale_after and entry_order(applied) < wanted:
+                forgotten.append(instance)  # long dead: drop it from the table
+            if entry_order(applied) >= wanted:
+                continue
+            if not (settled and now - seen > self.stale_after):
                 late.append(instance)
-        if dead:
-            self.client.hdel(self.acks_key, *dead)
+        if forgotten:
+            self.client.hdel(self.acks_key, *forgotten)
         return late
+
+    def forget(self) -> None:
+        """Remove this process from the acknowledgements (a clean exit): revokers stop
+        waiting `max_read` for it."""
+        with contextlib.suppress(redis.RedisError):
+            self.client.hdel(self.acks_key, self.instance)
 
     def status(self) -> dict[str, Any]:
         """What /health shows about the feed."""
@@ -272,6 +299,13 @@ class PushFeed:
             "last_error": self.last_error or None,
             "process": self.instance,
         }
+
+
+def _forget_at_exit(ref: weakref.ref[PushFeed]) -> None:
+    """At a clean process exit, leave the acknowledgements table."""
+    feed = ref()
+    if feed is not None and feed._pid == os.getpid():  # noqa: SLF001
+        feed.forget()
 
 
 def _read_forever(ref: weakref.ref[PushFeed]) -> None:
