@@ -180,3 +180,20 @@ def test_a_replica_started_later_warms_up_from_the_stream(replicas, login):
     feed = late.test_client().get("/health").get_json()["feed"]
     assert feed["revoked_tokens"] == 1
     assert feed["warmup"]["entries"] >= 1 or feed["catch_ups"] >= 1
+
+
+def test_a_replica_silent_past_the_bound_is_not_waited_for_and_cannot_accept(replicas, login):
+    settings = {"push_stale_after": 0.5, "push_ack_wait": 2.0}
+    first, silent = replicas("push-1", **settings), replicas("push-2", **settings)
+    wait_live(first), wait_live(silent)
+    victim, body = login(first)
+    feed_of(silent).close()
+    time.sleep(0.6)  # the silent replica no longer trusts its memory
+    started = time.monotonic()
+    answer = victim.post("/auth/logout").get_json()
+    # Not waited for, so revoked: true; yet only once no read begun earlier can be trusted.
+    assert answer["revoked"] is True
+    assert time.monotonic() - started >= feed_of(first).max_read
+    refused = bearer(silent, body["access_token"])
+    assert refused.status_code == 401
+    assert refused.headers["Server-Timing"].endswith('desc="store=1"')
