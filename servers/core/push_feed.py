@@ -133,14 +133,30 @@ class PushFeed:
         if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
             return
         with self._lock:
-            if self._pid != os.getpid():
+            new_process = self._pid != os.getpid()
+            if new_process:
                 self._reset()
                 self._pid = os.getpid()
+        if new_process:
+            # Warm up before serving: read the whole stream now, so the first request is
+            # already answered from memory (if Redis is down, requests will try again).
+            self.bootstrap()
+            atexit.register(_forget_at_exit, weakref.ref(self))
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
             self._thread = threading.Thread(
                 target=_read_forever, args=(weakref.ref(self),), daemon=True, name="push-feed"
             )
             self._thread.start()
-            atexit.register(_forget_at_exit, weakref.ref(self))
+
+    def bootstrap(self) -> None:
+        """Read the stream until complete, once; a Redis outage leaves the feed `starting`."""
+        try:
+            while self.read(self.client, block=False) >= BATCH:
+                pass
+        except REDIS_DOWN as exc:
+            self.last_error = type(exc).__name__
 
     def close(self) -> None:
         """Stop reading for good (the thread ends within one block); memory is kept but goes

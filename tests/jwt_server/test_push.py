@@ -11,9 +11,9 @@ from datetime import datetime
 import pytest
 
 from servers.core.push_feed import PushFeed
-from tests.contract.conftest import close_app
-from tests.jwt_server.conftest import PASSWORD, bearer
+from tests.support.contract import close_app
 from tests.support.redis_stats import count_commands
+from tests.support.tokens import PASSWORD, bearer
 
 N = 25
 

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from servers.core.push_feed import PushFeed
-from tests.contract.conftest import close_app, copy_credential
+from tests.support.contract import close_app, copy_credential
 from tests.support.redis_stats import count_commands
 
 N = 25

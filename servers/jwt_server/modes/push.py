@@ -16,16 +16,16 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import Response
+from flask import Request
 
-from ...core.backend import Principal, Revocation
+from ...core.backend import Issued, Principal, Revocation
 from ...core.errors import StoreUnavailable
 from ...core.push_feed import Delivery, PushFeed
 from ...core.redis_client import REDIS_DOWN
 from ..stores import RevocationState
 from ..stores.revocations import STREAM
-from ..tokens import now_ms
 from .base import Mode, iso
+from .denylist import cut_time
 
 if TYPE_CHECKING:
     from ..backend import TokenBackend
@@ -102,35 +102,32 @@ class PushMode(Mode):
             ),
         )
 
-    def logout(self, principal: Principal, response: Response) -> Revocation:
-        claims = principal.extra["claims"]
-        lives_until = claims["exp"] + self.backend.leeway
-        delivery = self.publish({"kind": "token", "jti": claims["jti"], "until": lives_until})
-        self.backend.cookies.expire(response)
+    def logout(self, principal: Principal) -> Revocation:
+        jti = principal.token_id or principal.credential_id  # a token's jti is required
+        lives_until = principal.expires_at + self.backend.leeway
+        delivery = self.publish({"kind": "token", "jti": jti, "until": lives_until})
         return self.report(
             delivery, lives_until, "The token's id (jti) was pushed to every replica's memory."
         )
 
-    def revoke_user(self, user_id, keep=None, request=None, response=None) -> Revocation:
-        # As in denylist mode: the cut is 1 ms ahead, the kept client's token is issued at it.
-        cut = round(now_ms() + 0.001, 3)
+    def revoke_user(self, user_id: int) -> Revocation:
+        # As in denylist mode: tokens issued before the cut die (it is 1 ms ahead of now).
+        cut = cut_time()
         lives_until = cut + self.backend.access_ttl + self.backend.leeway + 1
         delivery = self.publish(
             {"kind": "user", "uid": user_id, "cut": repr(cut), "until": lives_until}
         )
-        extra: dict[str, Any] = {}
-        if keep is not None and response is not None:
-            extra = self.backend.deliver(response, self.backend.mint(keep.user, now=cut))
-        others = "every other token" if keep is not None else "every token"
-        kept = " This client received a new token." if extra else ""
-        report = self.report(
+        return self.report(
             delivery,
             lives_until,
-            f"A 'revoked before' time for {others} of this user was pushed to every replica's "
-            f"memory.{kept}",
+            "A 'revoked before' time for every token of this user issued until now was pushed "
+            "to every replica's memory.",
         )
-        report.extra = extra
-        return report
+
+    def renew(self, principal: Principal, request: Request) -> Issued:
+        # Minted at a cut time taken after the revocation's: on the live side of it.
+        issued = self.backend.deliver(self.backend.mint(principal.user, now=cut_time()))
+        return Issued(issued.cookies, issued.body, "This client received a new token.")
 
     def health(self) -> dict[str, Any]:
         """The feed's state: /health says whether this replica trusts its memory."""

@@ -3,7 +3,7 @@ when any replica pushes an invalidation. A hit costs no round trip; the answers 
 
 How it stays correct (the same feed as the JWT server's push mode, servers/core/push_feed.py):
 - every delete (logout, log out everywhere, password change, admin revoke, eviction) deletes in
-  Redis, then appends `{"kind": "session", "key"}` or `{"kind": "user", "uid", "keep"}` to a
+  Redis, then appends `{"kind": "session", "key"}` or `{"kind": "user", "uid"}` to a
   stream every replica reads; each replica drops the matching cached sessions and acknowledges;
 - the backend says `revoked: true` only once every live replica has acknowledged; otherwise it
   says until when a cached copy may still be served (the stale-feed bound);
@@ -99,10 +99,8 @@ class CachedStore(SessionStore):
             if fields.get("kind") == "session":
                 self._cache.pop(fields.get("key", ""), None)
             elif fields.get("kind") == "user":
-                uid, keep = fields.get("uid", ""), fields.get("keep", "")
-                for key in [
-                    k for k, c in self._cache.items() if str(c.record.user_id) == uid and k != keep
-                ]:
+                uid = fields.get("uid", "")
+                for key in [k for k, c in self._cache.items() if str(c.record.user_id) == uid]:
                     del self._cache[key]
 
     # --- reads ---------------------------------------------------------------------------------
@@ -159,9 +157,9 @@ class CachedStore(SessionStore):
         self._publish({"kind": "session", "key": key})
         return deleted
 
-    def delete_user(self, user_id: int, keep: str | None = None) -> int:
-        ended = self.redis.delete_user(user_id, keep)
-        self._publish({"kind": "user", "uid": user_id, "keep": keep or ""})
+    def delete_user(self, user_id: int) -> int:
+        ended = self.redis.delete_user(user_id)
+        self._publish({"kind": "user", "uid": user_id})
         return ended
 
     def _publish(self, fields: dict[str, Any]) -> Delivery:
@@ -185,7 +183,7 @@ class CachedStore(SessionStore):
             revoked=False,
             valid_until=until,
             count=revocation.count,
-            extra=revocation.extra,
+            renewed=revocation.renewed,
             message=(
                 f"{revocation.message} But {len(delivery.pending)} replica process(es) had not "
                 f"confirmed dropping a cached copy within {self.feed.ack_wait:g} s: each does, "
