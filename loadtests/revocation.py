@@ -22,6 +22,9 @@ recorded twice:
   what the server claimed (`revoked`, `valid_until`); the runner puts it into summary.json.
 
 With server-side sessions in Redis the window is 0: the next request after logout is refused.
+JWT push mode (and the cached session store) answer `revoked: true` only once every replica has
+confirmed, so their window should be 0 too; when a replica has not confirmed they answer
+`revoked: false` with the `valid_until` their stale-feed bound guarantees (docs/push.md).
 With stateless JWT it is bounded only by the access token's lifetime (plus the server's clock-skew
 leeway), so the runner starts the lab with a short ACCESS_TOKEN_TTL for this scenario. Each line
 also says whether the server's claim held: `past_valid_until_ms` > 0 would mean the attacker got

@@ -195,3 +195,7 @@ class AuthBackend(ABC):
     @abstractmethod
     def store_up(self) -> bool:
         """Whether the credential store answers (True when there is none to ask)."""
+
+    def health(self) -> dict[str, Any]:
+        """More for /health: a replica that pushes state says whether its feed is current."""
+        return {}

@@ -32,8 +32,8 @@ SECRET_HINT = (
 )
 
 #: Allowed values, named so the lab and the servers share them (add a mode here, nowhere else).
-SESSION_STORES = ("redis", "memory")
-JWT_MODES = ("stateless", "denylist", "refresh")
+SESSION_STORES = ("redis", "memory", "cached")
+JWT_MODES = ("stateless", "denylist", "refresh", "push")
 ALGORITHMS = ("HS256", "RS256", "EdDSA")
 
 #: Sections of `.env.example` and of the table in docs/configuration.md, in order.
@@ -118,12 +118,28 @@ class Settings:
         " send POST/PUT/PATCH/DELETE; every other cross-origin browser request gets 403"
         " (docs/security.md).",
     )
+    push_stale_after: float = setting(
+        2.0,
+        "JWT_MODE=push and SESSION_STORE=cached: seconds a replica trusts its memory after its"
+        " last complete read of the revocation feed; past it, it reads Redis first or answers"
+        " 503. A revocation is in force on every replica by then.",
+        min=0.1,
+        max=60,
+    )
+    push_ack_wait: float = setting(
+        1.0,
+        "JWT_MODE=push and SESSION_STORE=cached: seconds a revocation waits for every live"
+        " replica to confirm before answering revoked: false with a valid_until.",
+        min=0,
+        max=60,
+    )
 
     # --- Session server ---
     session_store: str = setting(
         "redis",
-        "redis (shared by all replicas) or memory (per process: breaks behind round-robin, on"
-        " purpose).",
+        "redis (shared by all replicas), memory (per process: breaks behind round-robin, on"
+        " purpose) or cached (Redis plus each replica's memory, invalidated by push:"
+        " docs/push.md).",
         group="Session server",
         choices=SESSION_STORES,
     )
@@ -150,7 +166,9 @@ class Settings:
     jwt_mode: str = setting(
         "stateless",
         "stateless (nothing on the server; logout cannot revoke), denylist (one Redis check per"
-        " request), refresh (short access token + rotating refresh token with reuse detection).",
+        " request), refresh (short access token + rotating refresh token with reuse detection),"
+        " push (revocations pushed into every replica's memory: no Redis check per request;"
+        " docs/push.md).",
         group="JWT server",
         choices=JWT_MODES,
     )

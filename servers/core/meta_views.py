@@ -44,12 +44,14 @@ def health():
     """Always 200 while the process serves; the store's state is reported, not a failed check
     (HAProxy must not pull every replica when Redis blips: they would all go down together)."""
     b = backend()
+    feed = b.health()
     return jsonify(
         status="ok",
         mechanism=b.mechanism,
         mode=b.mode,
         replica=current_app.config["AUTHLAB"].replica_id,
         store="up" if b.store_up() else "down",
+        **({"feed": feed} if feed else {}),
     )
 
 

@@ -128,3 +128,6 @@ class TokenBackend(AuthBackend):
 
     def store_up(self) -> bool:
         return self.strategy.store_up()
+
+    def health(self) -> dict[str, Any]:
+        return self.strategy.health()

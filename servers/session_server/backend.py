@@ -19,7 +19,7 @@ from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Re
 from ..core.config import Settings
 from ..core.redis_client import make_redis
 from .cookies import SessionCookie, new_session_id, store_key
-from .stores import MemoryStore, RedisStore, SessionRecord, SessionStore
+from .stores import CachedStore, MemoryStore, RedisStore, SessionRecord, SessionStore
 
 
 def iso(ts: float) -> str:
@@ -44,7 +44,17 @@ class SessionBackend(AuthBackend):
     def _make_store(settings: Settings) -> SessionStore:
         if settings.session_store == "memory":
             return MemoryStore()
-        return RedisStore(make_redis(settings.redis_url))
+        redis_store = RedisStore(make_redis(settings.redis_url))
+        if settings.session_store == "cached":
+            return CachedStore(
+                redis_store,
+                settings.redis_url,
+                stale_after=settings.push_stale_after,
+                ack_wait=settings.push_ack_wait,
+                idle=settings.session_idle_timeout,
+                label=settings.replica_id,
+            )
+        return redis_store
 
     @property
     def mode(self) -> str:
@@ -96,10 +106,13 @@ class SessionBackend(AuthBackend):
 
     def logout(self, principal: Principal) -> Revocation:
         self.store.delete(principal.credential_id, principal.user_id)
-        return Revocation(
-            revoked=True,
-            count=1,
-            message="The session was deleted on the server: a copy of the cookie is now useless.",
+        return self.store.vouch(
+            Revocation(
+                revoked=True,
+                count=1,
+                message="The session was deleted on the server: a copy of the cookie is now "
+                "useless.",
+            )
         )
 
     def revoke_user(self, user_id: int) -> Revocation:
@@ -116,11 +129,13 @@ class SessionBackend(AuthBackend):
                     "sessions created on other replicas survive until they expire."
                 ),
             )
-        return Revocation(
-            revoked=True,
-            count=ended,
-            message=f"Every session of the user ({ended}) was deleted on the server: "
-            "effective now.",
+        return self.store.vouch(
+            Revocation(
+                revoked=True,
+                count=ended,
+                message=f"Every session of the user ({ended}) was deleted on the server: "
+                "effective now.",
+            )
         )
 
     def renew(self, principal: Principal, request: Request) -> Issued:
@@ -160,10 +175,12 @@ class SessionBackend(AuthBackend):
         owned = {row.key for row in self.store.list_user(principal.user_id, time.time(), self.idle)}
         if session_id not in owned or not self.store.delete(session_id, principal.user_id):
             return None
-        return Revocation(
-            revoked=True,
-            count=1,
-            message="The session was deleted on the server: its cookie is now useless.",
+        return self.store.vouch(
+            Revocation(
+                revoked=True,
+                count=1,
+                message="The session was deleted on the server: its cookie is now useless.",
+            )
         )
 
     def expired_cookies(self) -> tuple[Cookie, ...]:
@@ -171,3 +188,6 @@ class SessionBackend(AuthBackend):
 
     def store_up(self) -> bool:
         return self.store.ping()
+
+    def health(self) -> dict[str, Any]:
+        return self.store.health()

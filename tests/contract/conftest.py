@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.contract import SERVERS, AuthActions, Server
+from tests.support.contract import SERVERS, AuthActions, Server, close_app
 from tests.support.settings import base_config
 
 
 @pytest.fixture(params=SERVERS, ids=[s[0] for s in SERVERS])
-def server(request, redis_server, sqlite_url) -> Server:
+def server(request, redis_server, sqlite_url) -> Iterator[Server]:
     """A server configuration bound to the private Redis and a fresh SQL file."""
     name, module, settings = request.param
     factory = importlib.import_module(module).create_app
+    made: list[Flask] = []
 
     def make(**overrides: Any) -> Flask:
         config = base_config(redis_server.url, sqlite_url, **{**settings, **overrides})
         app = factory(config)
         app.config["TESTING"] = True
+        made.append(app)
         return app
 
-    return Server(name, make)
+    yield Server(name, make)
+    # Push-fed replicas read Redis in a thread: stop it with the test.
+    for app in made:
+        close_app(app)
 
 
 @pytest.fixture

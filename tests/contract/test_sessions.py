@@ -6,9 +6,9 @@ and denylist JWTs leave no list on the server, say so, and answer 404 to a revoc
 
 import pytest
 
-from tests.support.contract import SERVERS, assert_matches
+from tests.support.contract import PROMISES, SERVERS, assert_matches
 
-TRACKED = [s for s in SERVERS if s[0] in ("session", "jwt-refresh")]
+TRACKED = [s for s in SERVERS if PROMISES[s[0]].tracks_sessions]
 UNTRACKED = [s for s in SERVERS if s not in TRACKED]
 
 

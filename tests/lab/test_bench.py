@@ -17,6 +17,8 @@ PROMISED = {
     "jwt stateless EdDSA": 0,
     "jwt denylist HS256": 1,
     "jwt refresh HS256": 0,
+    "jwt push HS256": 0,
+    "session (cached)": 0,
 }
 
 

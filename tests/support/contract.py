@@ -14,9 +14,11 @@ from jsonschema import Draft202012Validator
 #: (id, factory module, settings) for every server configuration the contract covers.
 SERVERS = [
     ("session", "servers.session_server", {"session_store": "redis"}),
+    ("session-cached", "servers.session_server", {"session_store": "cached"}),
     ("jwt-stateless", "servers.jwt_server", {"jwt_mode": "stateless"}),
     ("jwt-denylist", "servers.jwt_server", {"jwt_mode": "denylist"}),
     ("jwt-refresh", "servers.jwt_server", {"jwt_mode": "refresh"}),
+    ("jwt-push", "servers.jwt_server", {"jwt_mode": "push"}),
 ]
 
 OPENAPI = json.loads((Path(__file__).parents[2] / "servers" / "core" / "openapi.json").read_text())
@@ -40,6 +42,10 @@ PROMISES = {
     "jwt-stateless": Promises(revokes=False, tracks_sessions=False, needs_store=False),
     "jwt-denylist": Promises(revokes=True, tracks_sessions=False, needs_store=True),
     "jwt-refresh": Promises(revokes=False, tracks_sessions=True, needs_store=False),
+    # Push-fed memory: revoked once every replica confirmed; during a Redis outage a session
+    # not cached yet needs Redis, while a push replica serves from memory up to its bound.
+    "session-cached": Promises(revokes=True, tracks_sessions=True, needs_store=True),
+    "jwt-push": Promises(revokes=True, tracks_sessions=False, needs_store=False),
 }
 
 
@@ -58,7 +64,7 @@ class Server:
     @property
     def mechanism(self) -> str:
         """ "session" or "jwt"."""
-        return "session" if self.name == "session" else "jwt"
+        return "session" if self.name.startswith("session") else "jwt"
 
 
 class AuthActions:
@@ -96,6 +102,15 @@ class AuthActions:
                 json={"email": email, "password": "correct-horse-1", "name": "Ada"},
             )
         return self.login(email=email)
+
+
+def close_app(app: Flask) -> None:
+    """Stop whatever the app runs in the background (a push feed's reader thread)."""
+    backend = app.extensions["authlab_backend"]
+    for part in (backend, getattr(backend, "strategy", None), getattr(backend, "store", None)):
+        close = getattr(part, "close", None)
+        if callable(close):
+            close()
 
 
 def copy_credential(source: FlaskClient, target: FlaskClient) -> None:

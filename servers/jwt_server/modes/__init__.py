@@ -5,6 +5,7 @@
 | stateless | expires the cookie, no more    | when the token expires       | 0                 |
 | denylist  | puts the token's jti on a list | at once                      | 1 (one MGET)      |
 | refresh   | revokes the refresh family     | at the next refresh (<=60 s) | 0                 |
+| push      | pushes the jti to every replica | once every replica confirms | 0                 |
 
 Each answer reports what really happened: `revoked: true` only when a copy of the credential is
 refused from now on; otherwise `valid_until`, the moment the last copy stops working.
@@ -14,12 +15,13 @@ from __future__ import annotations
 
 from .base import Mode, iso
 from .denylist import DenylistMode
+from .push import PushMode
 from .refresh import DEFAULT_REFRESH_GRACE, RefreshMode
 from .stateless import StatelessMode
 
 #: JWT_MODE -> mode.
 MODES: dict[str, type[Mode]] = {
-    mode.name: mode for mode in (StatelessMode, DenylistMode, RefreshMode)
+    mode.name: mode for mode in (StatelessMode, DenylistMode, RefreshMode, PushMode)
 }
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "MODES",
     "DenylistMode",
     "Mode",
+    "PushMode",
     "RefreshMode",
     "StatelessMode",
     "iso",

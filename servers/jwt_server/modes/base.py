@@ -61,6 +61,10 @@ class Mode(ABC):
         """Nothing to revoke by id where nothing is tracked (the API answers 404)."""
         return None
 
+    def health(self) -> dict[str, Any]:
+        """More for /health (push mode: the state of its feed)."""
+        return {}
+
     def store_up(self) -> bool:
         """Whether Redis answers (stateless mode too: the login rate limits live there)."""
         return ping(self.backend.redis)

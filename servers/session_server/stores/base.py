@@ -7,6 +7,8 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ...core.backend import Revocation
+
 
 @dataclass
 class SessionRecord:
@@ -77,3 +79,11 @@ class SessionStore(ABC):
     @abstractmethod
     def ping(self) -> bool:
         """Whether the store answers."""
+
+    def vouch(self, revocation: Revocation) -> Revocation:
+        """What the last delete really achieved (a store that caches may have to say less)."""
+        return revocation
+
+    def health(self) -> dict[str, Any]:
+        """More for /health (the cached store: the state of its feed)."""
+        return {}
