@@ -33,6 +33,8 @@ LB_POLICIES = ("roundrobin", "sticky")
 SESSION_STORES = ("redis", "memory")
 JWT_MODES = ("stateless", "denylist", "refresh")
 ALGORITHMS = ("HS256", "RS256", "EdDSA")
+#: One Redis, or a primary, a replica and three sentinels (lab/sentinel.py).
+REDIS_TOPOLOGIES = ("single", "sentinel")
 
 #: Failed logins are rate-limited per email and per IP (only failures count). Load tests and
 #: experiments log in thousands of times from one address, so the lab raises the servers'
@@ -73,6 +75,11 @@ class LabConfig:
     jwt_port: int | None = None
     stats_port: int | None = None
     redis_port: int | None = None
+    #: Round-trip latency added to every server's Redis connection ("1ms", "1ms:0.2ms" with
+    #: jitter), by the latency proxy (lab/latency_proxy.py); "off" connects directly.
+    store_latency: str = "off"
+    #: "single" Redis, or "sentinel": a primary, a replica and three sentinels (failover).
+    redis_topology: str = "single"
     #: Extra environment for both servers, e.g. {"SESSION_IDLE_TIMEOUT": "5"}.
     env: dict[str, str] = field(default_factory=dict)
 
@@ -83,6 +90,7 @@ class LabConfig:
             "session_store": SESSION_STORES,
             "jwt_mode": JWT_MODES,
             "algorithm": ALGORITHMS,
+            "redis_topology": REDIS_TOPOLOGIES,
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -94,6 +102,13 @@ class LabConfig:
             raise LabError("bcrypt_rounds must be between 4 and 31")
         if self.access_ttl is not None and self.access_ttl < 1:
             raise LabError("access_ttl must be at least 1 second")
+        if self.store_latency != "off":
+            from .latency_proxy import Latency
+
+            try:
+                Latency.parse(self.store_latency)
+            except ValueError as exc:
+                raise LabError(f"store_latency: {exc}") from None
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as stored in state.json."""

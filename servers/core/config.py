@@ -34,6 +34,12 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _sentinels(value: str) -> tuple[tuple[str, int], ...]:
+    from .redis_client import parse_sentinels
+
+    return parse_sentinels(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a server reads from its environment."""
@@ -42,6 +48,12 @@ class Settings:
     secret_keys: tuple[str, ...] = ()
     database_url: str = f"sqlite:///{REPO_ROOT / '.lab' / 'authlab.db'}"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    #: Sentinels to ask for the primary (host:port, ...); empty: REDIS_URL is the primary.
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str = "authlab"
+    #: "wait": a revocation is reported done only once a replica acknowledged it (WAIT).
+    revocation_durability: str = "none"
+    revocation_wait_timeout_ms: int = 500
     bcrypt_rounds: int = 12
     replica_id: str = field(default_factory=socket.gethostname)
     admin_email: str | None = None
@@ -100,6 +112,10 @@ class Settings:
                 raise ConfigError(f"{name} must be between 0 and 300 seconds.")
         if not 4 <= self.bcrypt_rounds <= 31:
             raise ConfigError("BCRYPT_ROUNDS must be between 4 and 31.")
+        if self.revocation_durability not in {"none", "wait"}:
+            raise ConfigError("REVOCATION_DURABILITY must be 'none' or 'wait'.")
+        if not 1 <= self.revocation_wait_timeout_ms <= 60000:
+            raise ConfigError("REVOCATION_WAIT_TIMEOUT_MS must be between 1 and 60000.")
 
 
 #: Environment variable -> Settings field, and how to parse it.
@@ -107,6 +123,10 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SECRET_KEY": ("secret_keys", lambda v: tuple(s.strip() for s in v.split(",") if s.strip())),
     "DATABASE_URL": ("database_url", str),
     "REDIS_URL": ("redis_url", str),
+    "REDIS_SENTINELS": ("redis_sentinels", _sentinels),
+    "REDIS_SENTINEL_MASTER": ("redis_sentinel_master", str),
+    "REVOCATION_DURABILITY": ("revocation_durability", str),
+    "REVOCATION_WAIT_TIMEOUT_MS": ("revocation_wait_timeout_ms", int),
     "BCRYPT_ROUNDS": ("bcrypt_rounds", int),
     "REPLICA_ID": ("replica_id", str),
     "ADMIN_EMAIL": ("admin_email", str),

@@ -16,7 +16,7 @@ from flask import Flask, Request, Response
 
 from ..core.backend import AuthBackend, AuthCheck, Principal, Revocation
 from ..core.config import ConfigError, Settings
-from ..core.redis_client import make_redis
+from ..core.redis_client import confirm_revocation, make_redis
 from .config import DEFAULT_ACCESS_TTL
 from .cookies import BadCredential, TokenCookies
 from .keys import KeyRing
@@ -42,7 +42,7 @@ class TokenBackend(AuthBackend):
             raise ConfigError("ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL must be positive seconds.")
         # Stateless mode never calls Redis to authenticate; /health still reports it (the
         # login rate limits live there).
-        self.redis = make_redis(settings.redis_url)
+        self.redis = make_redis(settings.redis_url, settings)
         self.strategy: Mode = MODES[settings.jwt_mode](self)
 
     @property
@@ -108,7 +108,8 @@ class TokenBackend(AuthBackend):
         return self.strategy.login(user, request, response)
 
     def logout(self, principal: Principal, response: Response) -> Revocation:
-        return self.strategy.logout(principal, response)
+        done = self.strategy.logout(principal, response)
+        return confirm_revocation(done, self.redis, self.settings)
 
     def revoke_user(
         self,
@@ -117,7 +118,8 @@ class TokenBackend(AuthBackend):
         request: Request | None = None,
         response: Response | None = None,
     ) -> Revocation:
-        return self.strategy.revoke_user(user_id, keep, request, response)
+        done = self.strategy.revoke_user(user_id, keep, request, response)
+        return confirm_revocation(done, self.redis, self.settings)
 
     def list_sessions(self, principal: Principal) -> dict[str, Any]:
         return self.strategy.list_sessions(principal)

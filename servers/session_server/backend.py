@@ -17,7 +17,7 @@ from flask import Flask, Request, Response
 
 from ..core.backend import AuthBackend, AuthCheck, Principal, Revocation
 from ..core.config import Settings
-from ..core.redis_client import make_redis
+from ..core.redis_client import confirm_revocation, make_redis
 from .cookies import SessionCookie, new_session_id, store_key
 from .stores import MemoryStore, RedisStore, SessionRecord, SessionStore
 
@@ -44,7 +44,9 @@ class SessionBackend(AuthBackend):
     def _make_store(settings: Settings) -> SessionStore:
         if settings.session_store == "memory":
             return MemoryStore()
-        return RedisStore(make_redis(settings.redis_url), settings.session_absolute_timeout)
+        return RedisStore(
+            make_redis(settings.redis_url, settings), settings.session_absolute_timeout
+        )
 
     @property
     def mode(self) -> str:
@@ -92,11 +94,12 @@ class SessionBackend(AuthBackend):
     def logout(self, principal: Principal, response: Response) -> Revocation:
         self.store.delete(principal.credential_id, principal.user_id)
         self.cookie.expire(response)
-        return Revocation(
+        done = Revocation(
             revoked=True,
             count=1,
             message="The session was deleted on the server: a copy of the cookie is now useless.",
         )
+        return confirm_revocation(done, getattr(self.store, "client", None), self.settings)
 
     def revoke_user(
         self,
@@ -130,12 +133,13 @@ class SessionBackend(AuthBackend):
             if (keep is not None and response is not None)
             else ""
         )
-        return Revocation(
+        done = Revocation(
             revoked=True,
             count=ended,
             message=f"Every {others}session of the user was deleted on the server, "
             f"effective now.{kept}",
         )
+        return confirm_revocation(done, getattr(self.store, "client", None), self.settings)
 
     def _reissue(self, record: SessionRecord, response: Response) -> None:
         """Store the same session (same deadlines) under a fresh id and send its cookie."""
