@@ -409,6 +409,10 @@ class Lab:
         """A planned switch (SENTINEL FAILOVER); returns the new primary once it serves."""
         state = self._require_sentinel()
         before = store.primary_node(state)
+        ports = store.sentinel_ports(state)
+        processes.wait_until(
+            lambda: sentinel.healthy_replicas(ports), 30, "the sentinels to see a healthy replica"
+        )
         sentinel.failover(store.sentinel_ports(state))
         return processes.wait_until(
             lambda: (node := store.primary_node(state)) not in (None, before) and node,

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import redis
 
+from .state import LabError
+
 #: The name the sentinels monitor the primary under (REDIS_SENTINEL_MASTER).
 MASTER_NAME = "authlab"
 #: Sentinels that must agree the primary is down before a failover.
@@ -127,6 +129,29 @@ def ready(sentinel_ports: list[int]) -> bool:
     return True
 
 
+def healthy_replicas(sentinel_ports: list[int]) -> int:
+    """Replicas every sentinel sees up and linked to the primary (none: no failover possible)."""
+    counts = []
+    for port in sentinel_ports:
+        try:
+            with _client(port) as s:
+                rows = s.execute_command("SENTINEL", "REPLICAS", MASTER_NAME)
+        except redis.RedisError:
+            return 0
+        counts.append(sum(1 for row in rows if _replica_ok(row)))
+    return min(counts, default=0)
+
+
+def _replica_ok(row) -> bool:
+    fields = dict(zip(row[::2], row[1::2], strict=False)) if isinstance(row, list) else row
+    flags = str(fields.get("flags", ""))
+    return (
+        "s_down" not in flags
+        and "disconnected" not in flags
+        and (fields.get("master-link-status") in ("ok", None))
+    )
+
+
 def failover(sentinel_ports: list[int]) -> None:
     """A planned switch: one sentinel promotes a replica (SENTINEL FAILOVER)."""
     errors = []
@@ -137,7 +162,7 @@ def failover(sentinel_ports: list[int]) -> None:
                 return
         except redis.RedisError as exc:
             errors.append(f":{port} {exc}")
-    raise RuntimeError("no sentinel accepted the failover: " + "; ".join(errors))
+    raise LabError("no sentinel accepted the failover: " + "; ".join(errors))
 
 
 def replication(port: int) -> dict[str, str]:

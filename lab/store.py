@@ -270,6 +270,12 @@ def restart_nodes(launcher: Any, state: LabState) -> list[str]:
         if rec is not None and not _alive(rec):
             start_node(launcher, state, node, rec.fingerprint)
             started.append(node)
+    if started and is_sentinel(state.config):
+        processes.wait_until(
+            lambda: sentinel.healthy_replicas(sentinel_ports(state)) >= sentinel.REPLICAS,
+            30,
+            "the sentinels to see the restarted node as a replica",
+        )
     return started
 
 

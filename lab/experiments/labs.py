@@ -35,6 +35,9 @@ BASELINE = {
     "algorithm": "HS256",
     "workers": 1,
     "threads": 4,
+    # One Redis, next door: the distance and failover experiments ask for more, and say so.
+    "store_latency": "off",
+    "redis_topology": "single",
 }
 
 

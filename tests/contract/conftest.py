@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
+from lab.latency_proxy import start_proxy, stop_proxy
+from lab.processes import free_port
 from tests.conftest import base_config
 
 #: (id, factory module, settings) for every server configuration the contract covers.
@@ -23,6 +25,12 @@ SERVERS = [
     ("jwt-denylist", "servers.jwt_server", {"jwt_mode": "denylist"}),
     ("jwt-refresh", "servers.jwt_server", {"jwt_mode": "refresh"}),
 ]
+
+#: The store-heavy modules run once more with Redis 0.2 ms away, behind the lab's latency proxy:
+#: the servers must not notice anything but the time (pipelines, Lua and all).
+PROXIED_MODULES = ("test_login", "test_revocation", "test_sessions")
+PROXY_LATENCY = "0.2ms"
+PROXIED = [(f"{name}@{PROXY_LATENCY}", module, settings) for name, module, settings in SERVERS]
 
 OPENAPI = json.loads((Path(__file__).parents[2] / "servers" / "core" / "openapi.json").read_text())
 
@@ -37,17 +45,36 @@ class Server:
     @property
     def mechanism(self) -> str:
         """ "session" or "jwt"."""
-        return "session" if self.name == "session" else "jwt"
+        return "session" if self.name.split("@")[0] == "session" else "jwt"
 
 
-@pytest.fixture(params=SERVERS, ids=[s[0] for s in SERVERS])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every server configuration; the store-heavy modules also behind the latency proxy."""
+    if "server" in metafunc.fixturenames:
+        params = SERVERS + (
+            PROXIED if metafunc.module.__name__.split(".")[-1] in PROXIED_MODULES else []
+        )
+        metafunc.parametrize("server", params, ids=[p[0] for p in params], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def store_proxy(redis_proc) -> Iterator[str]:
+    """A latency proxy in front of the private Redis, for the whole run; its redis:// URL."""
+    port = free_port()
+    proc = start_proxy(port, redis_proc.port, PROXY_LATENCY)
+    yield f"redis://127.0.0.1:{port}/0"
+    stop_proxy(proc)
+
+
+@pytest.fixture
 def server(request, redis_server, sqlite_url) -> Server:
-    """A server configuration bound to the private Redis and a fresh SQL file."""
+    """A server configuration bound to the private Redis (maybe via the proxy), a fresh SQL file."""
     name, module, settings = request.param
     factory = importlib.import_module(module).create_app
+    redis_url = request.getfixturevalue("store_proxy") if "@" in name else redis_server.url
 
     def make(**overrides: Any) -> Flask:
-        config = base_config(redis_server.url, sqlite_url, **{**settings, **overrides})
+        config = base_config(redis_url, sqlite_url, **{**settings, **overrides})
         app = factory(config)
         app.config["TESTING"] = True
         return app

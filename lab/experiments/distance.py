@@ -1,0 +1,188 @@
+"""How far away is your Redis? The same `/auth/me` load with the store 0 to 2 ms away.
+
+On loopback a Redis round trip (~0.1 ms through redis-py) costs about what an HS256 signature
+check costs, so "a session costs a round trip, a stateless JWT does not" barely shows. Real
+deployments put Redis across a network. The lab's latency proxy (`--store-latency`) adds the
+distance to every server's Redis connection; this experiment sweeps it and measures, per
+mechanism and mode, `/auth/me` p50/p95 and throughput at a fixed concurrency, plus the store
+round trip itself (redis-py PING) next to an in-process signature check: where the first
+overtakes the second is the crossover.
+
+Every point goes through the proxy, 0 ms included, so the distance is the only thing that
+changes; the proxy's own cost is measured too (the 0 ms PING minus the direct one).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import jwt
+
+from ..latency_proxy import ping_round_trips
+from ..store import latency_of
+from .actors import logged_in_cookies
+from .labs import LabPool
+from .load import Target, run_load, summarize
+
+#: Added round trips swept by the full study (ms).
+DISTANCES_MS = (0.0, 0.2, 0.5, 1.0, 2.0)
+QUICK_DISTANCES_MS = (0.0, 1.0)
+#: (server, mode) pairs measured: a session, a JWT that never asks Redis, one that asks once.
+CONFIGURATIONS = (("session", "redis"), ("jwt", "stateless"), ("jwt", "denylist"))
+
+#: Where real deployments sit (added round trip, ms), with the source of each range.
+DEPLOYMENTS = (
+    {
+        "where": "same host (loopback)",
+        "low_ms": 0.03,
+        "high_ms": 0.05,
+        "source": "Redis latency docs: a Unix socket ~30 us; loopback ~40 us measured here",
+    },
+    {
+        "where": "one 1 Gbit/s hop",
+        "low_ms": 0.2,
+        "high_ms": 0.2,
+        "source": "Redis latency docs (redis.io/docs/latest/operate/oss_and_stack/management/"
+        "optimization/latency/): 'a 1 Gbit/s network ... about 200 us'",
+    },
+    {
+        "where": "same availability zone",
+        "low_ms": 0.2,
+        "high_ms": 0.5,
+        "source": "published cloud measurements of intra-zone round trips",
+    },
+    {
+        "where": "across availability zones",
+        "low_ms": 0.5,
+        "high_ms": 1.5,
+        "source": "published cloud measurements of cross-zone round trips (0.25 to >3 ms per pair)",
+    },
+)
+
+
+def latency_setting(ms: float) -> str:
+    """The `--store-latency` value for an added round trip of `ms`."""
+    return f"{ms:g}ms"
+
+
+def signature_check_us(calls: int = 2000) -> float:
+    """Median microseconds of one PyJWT HS256 decode with every claim checked, in process."""
+    key = "k" * 48
+    now = int(time.time())
+    claims = {"sub": "1", "iat": now, "nbf": now, "exp": now + 600, "jti": "x" * 22}
+    token = jwt.encode({**claims, "iss": "authlab", "aud": "authlab-api"}, key, "HS256")
+    options = {"require": ["exp", "iat", "nbf", "sub", "jti", "iss", "aud"]}
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        jwt.decode(
+            token, key, algorithms=["HS256"], audience="authlab-api", issuer="authlab",
+            options=options,
+        )  # fmt: skip
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1e6
+
+
+def store_round_trip_us(lab, pings: int) -> dict[str, float]:
+    """Median PING as the servers pay it (through the proxy) and as the lab's admin does."""
+    state = lab.state
+    through = ping_round_trips(state.ports["proxy-redis"], pings)
+    direct = ping_round_trips(lab.redis_port, pings)
+    return {
+        "store_rtt_us": statistics.median(through) * 1e6,
+        "direct_rtt_us": statistics.median(direct) * 1e6,
+    }
+
+
+def _point(lab, server: str, mode: str, ms: float, seconds: float, threads: int, users: int):
+    url = lab.url(server)
+    samples = run_load([Target(server, url, logged_in_cookies(url, users))], seconds, threads)
+    return {"server": server, "mode": mode, "distance_ms": ms, **summarize(samples, seconds)}
+
+
+def distance_sweep(
+    pool: LabPool,
+    distances: tuple[float, ...] = QUICK_DISTANCES_MS,
+    *,
+    seconds: float = 1.0,
+    threads: int = 4,
+    users: int = 4,
+    pings: int = 300,
+) -> dict[str, Any]:
+    """`/auth/me` under closed-loop load at each distance, per server and mode; the crossover."""
+    rows: list[dict[str, Any]] = []
+    round_trips: list[dict[str, Any]] = []
+    for jwt_mode in dict.fromkeys(mode for server, mode in CONFIGURATIONS if server == "jwt"):
+        for ms in distances:
+            lab = pool.get(jwt_mode=jwt_mode, store_latency=latency_setting(ms))
+            for server, mode in CONFIGURATIONS:
+                if server == "jwt" and mode != jwt_mode:
+                    continue
+                if server == "session" and jwt_mode != CONFIGURATIONS[1][1]:
+                    continue  # the session server is measured once per distance
+                rows.append(_point(lab, server, mode, ms, seconds, threads, users))
+            if jwt_mode == CONFIGURATIONS[1][1]:
+                round_trips.append({"distance_ms": ms, **store_round_trip_us(lab, pings)})
+    lab = pool.lab
+    signature = signature_check_us()
+    return {
+        "distances_ms": list(distances),
+        "threads": threads,
+        "seconds": seconds,
+        "latency_setting": str(latency_of(lab.config)) if lab is not None else None,
+        "rows": rows,
+        "round_trips": round_trips,
+        "signature_check_us": signature,
+        "proxy_overhead_us": round_trips[0]["store_rtt_us"] - round_trips[0]["direct_rtt_us"]
+        if round_trips and round_trips[0]["distance_ms"] == 0
+        else None,
+        "crossover": crossover(round_trips, signature),
+        "deployments": list(DEPLOYMENTS),
+    }
+
+
+def crossover(round_trips: list[dict[str, Any]], signature_us: float) -> dict[str, Any]:
+    """The added distance where a store round trip starts to cost more than a signature check.
+
+    Linear between the measured points; "already" when the nearest point is already dearer.
+    """
+    points = sorted((r["distance_ms"], r["store_rtt_us"]) for r in round_trips)
+    if not points:
+        return {"distance_ms": None, "note": "no measurement"}
+    direct = min(r["direct_rtt_us"] for r in round_trips)
+    if direct >= signature_us:
+        return {
+            "distance_ms": 0.0,
+            "note": f"already on loopback: a direct round trip ({direct:.0f} us) costs more "
+            f"than a signature check ({signature_us:.0f} us)",
+        }
+    previous = (0.0, direct)
+    for ms, rtt in points:
+        if rtt >= signature_us:
+            (x0, y0), (x1, y1) = previous, (ms, rtt)
+            at = x0 if y1 == y0 else x0 + (signature_us - y0) * (x1 - x0) / (y1 - y0)
+            return {
+                "distance_ms": round(max(at, 0.0), 3),
+                "note": f"a round trip costs {direct:.0f} us direct and a signature check "
+                f"{signature_us:.0f} us: the store is dearer from about {max(at, 0.0):.2f} ms on",
+            }
+        previous = (ms, rtt)
+    return {"distance_ms": None, "note": "not reached within the swept distances"}
+
+
+def distance_table(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per server/mode and distance, for people."""
+    return [
+        {
+            "server": r["server"],
+            "mode": r["mode"],
+            "added RTT (ms)": r["distance_ms"],
+            "p50 (ms)": round(r["p50_ms"], 2) if r["p50_ms"] is not None else None,
+            "p95 (ms)": round(r["p95_ms"], 2) if r["p95_ms"] is not None else None,
+            "req/s": round(r["rps"]) if r["rps"] is not None else None,
+            "errors": r["errors"],
+        }
+        for r in result["rows"]
+    ]
