@@ -35,6 +35,8 @@ from .experiments import (
     Scale,
     bytes_per_session,
     credential_anatomy,
+    distance,
+    failover,
     fault_timeline,
     get_scale,
     memory_store_refusals,
@@ -189,6 +191,17 @@ def run_experiments(scale: Scale, say: Callable[[str], None]) -> dict[str, Any]:
             ),
             many=True,
         )
+        # Phase 8 and 9: the store far away (latency proxy), then a store that fails over.
+        got.run(
+            "distance",
+            lambda: distance.distance_sweep(
+                pool,
+                distance.QUICK_DISTANCES_MS if scale.name == "quick" else distance.DISTANCES_MS,
+                seconds=scale.load_seconds,
+                threads=scale.load_threads,
+            ),
+        )
+        got.run("failover", lambda: failover.failover_study(pool))
         setup_seconds = pool.setup_seconds
     return assemble(got, setup_seconds)
 
@@ -222,6 +235,9 @@ def assemble(got: Results, setup_seconds: float) -> dict[str, Any]:
         results["memory_store"] = [row for pair in pairs for row in pair]
     if got.get("refresh_theft"):
         results["refresh_theft"] = got.get("refresh_theft")[0]
+    for name in ("distance", "failover"):
+        if got.get(name):
+            results[name] = got.get(name)[0]
     return results
 
 
@@ -254,6 +270,10 @@ def figures(results: dict[str, Any]) -> dict[str, str]:
         drawn[f"fault_{result['fault']}"] = lambda r=result: plots.fault(r)
     if "scaling" in results:
         drawn["scaling"] = lambda: plots.scaling(results["scaling"])
+    if "distance" in results:
+        drawn["distance"] = lambda: distance.plot(results["distance"])
+    if "failover" in results:
+        drawn["failover"] = lambda: failover.plot(results["failover"])
     return {name: png(make()) for name, make in drawn.items()}
 
 
@@ -520,6 +540,7 @@ def render_html(results: dict[str, Any], summary: dict[str, Any], images: dict[s
                 ),
             )
         )
+    parts += store_sections(results, images)
     parts.append(
         _section(
             "Headline numbers (summary.json)",
@@ -528,6 +549,43 @@ def render_html(results: dict[str, Any], summary: dict[str, Any], images: dict[s
     )
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def store_sections(results: dict[str, Any], images: dict[str, str]) -> list[str]:
+    """Sections 8 and 9: how far away the store is, and what a failover undoes (issue 12)."""
+    parts = []
+    if "distance" in results:
+        found = results["distance"]
+        parts.append(
+            _section(
+                "8. How far away is your Redis?",
+                _img(images, "distance", "latency and throughput against store distance"),
+                table(distance.distance_table(found)),
+                table(found["round_trips"]),
+                _p(
+                    f"Crossover: {html.escape(found['crossover']['note'])}. Shaded: where real "
+                    "deployments sit (same zone 0.2-0.5 ms, across zones 0.5-1.5 ms; sources in "
+                    "docs/distance-and-failover.md). Every point goes through the latency proxy; "
+                    "its own cost is the 0 ms store round trip minus the direct one."
+                ),
+            )
+        )
+    if "failover" in results:
+        parts.append(
+            _section(
+                "9. What does a failover undo?",
+                _img(images, "failover", "failover outcomes"),
+                table(failover.failover_table(results["failover"])),
+                _p(
+                    "The Redis primary is killed (SIGKILL) under login/logout load; Sentinel "
+                    "promotes the replica. A revocation is lost when a logout answered "
+                    "<code>revoked: true</code> and the credential works again afterwards. "
+                    "With REVOCATION_DURABILITY=wait, <code>true</code> waits for a replica "
+                    "(WAIT 1); without a replica the answer is <code>false</code>, with why."
+                ),
+            )
+        )
+    return parts
 
 
 def _commit() -> str:
@@ -559,6 +617,10 @@ def build_summary(results: dict[str, Any], scale: Scale, duration: float) -> dic
             "lab_setup_s": results.get("setup_seconds"),
         },
         "headline": headline(results),
+        "store": {
+            **distance.headline(results.get("distance")),
+            **failover.headline(results.get("failover")),
+        },
         "mechanisms": mechanism_summary(results),
         "errors": [{k: e[k] for k in ("experiment", "error")} for e in results.get("errors", [])],
     }

@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 import jwt
+from matplotlib.figure import Figure
 
 from ..latency_proxy import ping_round_trips
 from ..store import latency_of
@@ -186,3 +187,58 @@ def distance_table(result: dict[str, Any]) -> list[dict[str, Any]]:
         }
         for r in result["rows"]
     ]
+
+
+def plot(result: dict[str, Any]) -> Figure:
+    """p50/p95 and throughput against distance per server/mode; round trip vs signature check."""
+    fig = Figure(figsize=(12, 3.4), layout="constrained")
+    lat, thr, rtt = fig.subplots(1, 3)
+    for key in dict.fromkeys((r["server"], r["mode"]) for r in result["rows"]):
+        mine = sorted(
+            (r for r in result["rows"] if (r["server"], r["mode"]) == key),
+            key=lambda r: r["distance_ms"],
+        )
+        xs = [r["distance_ms"] for r in mine]
+        (line,) = lat.plot(xs, [r["p50_ms"] for r in mine], marker="o", label=f"{key[1]} p50")
+        lat.plot(xs, [r["p95_ms"] for r in mine], ls="--", color=line.get_color(), alpha=0.6)
+        thr.plot(xs, [r["rps"] for r in mine], marker="o", color=line.get_color(), label=key[1])
+    trips = result["round_trips"]
+    rtt.plot(
+        [r["distance_ms"] for r in trips],
+        [r["store_rtt_us"] for r in trips],
+        marker="o",
+        label="Redis round trip (PING)",
+    )
+    rtt.axhline(result["signature_check_us"], color="#d62728", label="HS256 check (in process)")
+    cross = result["crossover"]["distance_ms"]
+    for ax in (lat, thr, rtt):
+        if cross is not None:
+            ax.axvline(cross, color="#999", ls=":", label="crossover")
+        for band in result["deployments"][2:]:
+            ax.axvspan(band["low_ms"], band["high_ms"], color="#ccc", alpha=0.15)
+        ax.set_xlabel("round trip added to the store (ms)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    lat.set_ylabel("GET /auth/me latency (ms): p50 solid, p95 dashed")
+    thr.set_ylabel("requests per second")
+    rtt.set_ylabel("microseconds")
+    lat.set_title("Latency")
+    thr.set_title(f"Throughput ({result['threads']} clients, closed loop)")
+    rtt.set_title("Store round trip vs signature check")
+    for ax in (lat, thr, rtt):
+        ax.set_ylim(bottom=0)
+    return fig
+
+
+def headline(result: dict[str, Any] | None) -> dict[str, Any]:
+    """The numbers to quote: the crossover, and the cost of the proxy itself."""
+    if not result:
+        return {}
+    return {
+        "crossover_ms": result["crossover"]["distance_ms"],
+        "crossover": result["crossover"]["note"],
+        "signature_check_us": round(result["signature_check_us"], 1),
+        "proxy_overhead_us": round(result["proxy_overhead_us"], 1)
+        if result["proxy_overhead_us"] is not None
+        else None,
+    }

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from matplotlib.figure import Figure
 
 from ..api import Lab
 from .labs import LabPool
@@ -242,3 +243,41 @@ def failover_table(result: dict[str, Any]) -> list[dict[str, Any]]:
         }
         for r in result["rows"]
     ]
+
+
+def plot(result: dict[str, Any]) -> Figure:
+    """Per durability setting and server: the error window, and revocations confirmed vs lost."""
+    fig = Figure(figsize=(10, 3.2), layout="constrained")
+    window, counts = fig.subplots(1, 2)
+    rows = result["rows"]
+    labels = [f"{r['server']}\n{r['durability']}" for r in rows]
+    xs = list(range(len(rows)))
+    window.bar(xs, [r["error_window_s"] for r in rows], color="#9e9e9e")
+    window.set_ylabel("seconds of 503 after the crash")
+    window.set_title("How long the servers answer 503")
+    width = 0.27
+    counts.bar([x - width for x in xs], [r["revocations_confirmed"] for r in rows], width,
+               color="#2a9d3c", label="revoked: true")  # fmt: skip
+    counts.bar(xs, [r["revocations_lost"] for r in rows], width, color="#d62728",
+               label="revoked: true, works again (lost)")  # fmt: skip
+    counts.bar([x + width for x in xs], [r["revocations_unconfirmed"] for r in rows], width,
+               color="#ff7f0e", label="revoked: false (not confirmed)")  # fmt: skip
+    counts.set_title("Logouts during the run")
+    counts.legend(fontsize=7)
+    for ax in (window, counts):
+        ax.set_xticks(xs, labels, fontsize=8)
+        ax.grid(alpha=0.3, axis="y")
+    return fig
+
+
+def headline(result: dict[str, Any] | None) -> dict[str, Any]:
+    """The numbers to quote: revocations lost with and without WAIT, and the error window."""
+    if not result:
+        return {}
+    found: dict[str, Any] = {}
+    for durability in dict.fromkeys(r["durability"] for r in result["rows"]):
+        mine = [r for r in result["rows"] if r["durability"] == durability]
+        found[f"revocations_lost_{durability}"] = sum(r["revocations_lost"] for r in mine)
+        found[f"revocations_confirmed_{durability}"] = sum(r["revocations_confirmed"] for r in mine)
+        found[f"error_window_s_{durability}"] = round(max(r["error_window_s"] for r in mine), 2)
+    return found
