@@ -8,17 +8,19 @@ PYTHON  := $(BIN)/python
 
 setup: system-packages $(VENV)/.installed  ## everything a fresh Debian machine needs
 
-# redis-server and haproxy run the lab; install them only when missing (Debian/Ubuntu: apt).
+# redis-server and haproxy run the lab, redis-sentinel its failover topology (`--redis
+# sentinel`); install them only when missing (Debian/Ubuntu: apt).
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v haproxy >/dev/null 2>&1 || missing="$$missing haproxy"; \
+	command -v redis-sentinel >/dev/null 2>&1 || missing="$$missing redis-sentinel"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	    $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
-	  elif command -v brew >/dev/null 2>&1; then brew install $$(echo $$missing | sed 's/redis-server/redis/'); \
+	  elif command -v brew >/dev/null 2>&1; then brew install $$(echo $$missing | sed -e 's/redis-sentinel//' -e 's/redis-server/redis/'); \
 	  else echo "please install:$$missing" >&2; exit 1; fi; \
 	fi
 
