@@ -12,17 +12,20 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from . import latency_proxy, processes, redis_server, sentinel
+from . import processes, redis_server, sentinel
 from .state import LabError, LabState, ProcessRecord
 
 #: The latency proxy's process name (`python -m lab logs store-proxy`).
 PROXY = "store-proxy"
 
 
-def latency_of(config: Any) -> latency_proxy.Latency | None:
-    """The configured distance, or None when the servers talk to Redis directly."""
+def latency_of(config: Any):
+    """The configured distance (a `Latency`), or None when the servers talk to Redis directly."""
+    # Imported here: `python -m lab.latency_proxy` must not find itself imported by `lab`.
+    from .latency_proxy import Latency
+
     text = getattr(config, "store_latency", "off") or "off"
-    return None if text == "off" else latency_proxy.Latency.parse(text)
+    return None if text == "off" else Latency.parse(text)
 
 
 def is_sentinel(config: Any) -> bool:
