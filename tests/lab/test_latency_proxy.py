@@ -139,3 +139,18 @@ def test_a_dead_redis_closes_the_client_connection(proxy, redis_server: RedisPro
     redis_server.stop()
     with pytest.raises(redis.ConnectionError):
         client.ping()
+
+
+def test_the_lab_flags_name_the_distance_and_the_topology():
+    from lab.cli import build_parser, config_from_args
+
+    args = build_parser().parse_args(
+        ["up", "--store-latency", "500us:0.1ms", "--redis", "sentinel"]
+    )
+    config = config_from_args(args, None)
+    assert config.store_latency == "0.5ms:0.1ms"
+    assert config.redis_topology == "sentinel"
+    kept = config_from_args(build_parser().parse_args(["up"]), config)
+    assert (kept.store_latency, kept.redis_topology) == ("0.5ms:0.1ms", "sentinel")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["up", "--store-latency", "far"])
