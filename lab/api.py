@@ -420,11 +420,13 @@ class Lab:
             "the sentinels to name a new primary",
         )  # type: ignore[return-value]
 
-    def redis_kill_primary(self) -> str:
-        """SIGKILL the primary (a crash); the sentinels promote the replica within seconds."""
+    def redis_kill_primary(self, blip: float = 0.0) -> str:
+        """SIGKILL the primary (a crash); the sentinels promote the replica within seconds.
+
+        `blip` > 0: the replication link drops that many seconds before the crash."""
         with self._store.locked():
             state = self._require_sentinel()
-            node = store.kill_primary(state)
+            node = store.kill_primary(state, blip)
             self._store.save(state)
             return node
 
