@@ -420,13 +420,11 @@ class Lab:
             "the sentinels to name a new primary",
         )  # type: ignore[return-value]
 
-    def redis_kill_primary(self, blip: float = 0.0) -> str:
-        """SIGKILL the primary (a crash); the sentinels promote the replica within seconds.
-
-        `blip` > 0: the replication link drops that many seconds before the crash."""
+    def redis_kill_primary(self) -> str:
+        """SIGKILL the primary (a crash); the sentinels promote the replica within seconds."""
         with self._store.locked():
             state = self._require_sentinel()
-            node = store.kill_primary(state, blip)
+            node = store.kill_primary(state)
             self._store.save(state)
             return node
 

@@ -140,12 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     redis_cmd.add_argument(
         "action", choices=("stop", "start", "pause", "failover", "kill-primary", "proxy-cost")
     )
-    redis_cmd.add_argument(
-        "seconds",
-        type=float,
-        nargs="?",
-        help="pause: how long; kill-primary: cut the replication link this long before the crash",
-    )
+    redis_cmd.add_argument("seconds", type=float, nargs="?", help="for pause")
 
     lb = sub.add_parser("lb", help="take a replica out of HAProxy's rotation, or put it back")
     lb.add_argument("action", choices=("disable", "enable"))
@@ -321,11 +316,9 @@ def cmd_redis(args: argparse.Namespace) -> int:
         print(f"Planned failover done: {lab.redis_failover()} is the primary now.")
         return 0
     if args.action == "kill-primary":
-        blip = args.seconds or 0.0
-        node = lab.redis_kill_primary(blip)
-        cut = f"Replication cut {blip:g} s before the crash; " if blip else ""
+        node = lab.redis_kill_primary()
         print(
-            f"{cut}{node} killed (SIGKILL). The sentinels promote the replica in a few seconds; "
+            f"{node} killed (SIGKILL). The sentinels promote the replica within a few seconds; "
             "`python -m lab redis start` brings it back as a replica."
         )
         return 0

@@ -10,7 +10,6 @@ lab's own admin connections (`admin_port`) go to the nodes directly.
 from __future__ import annotations
 
 import sys
-import time
 from typing import Any
 
 from . import processes, redis_server, sentinel
@@ -255,21 +254,12 @@ def launcher_digest(*parts: Any) -> str:
 # -- faults and status ------------------------------------------------------------------------
 
 
-def kill_primary(state: LabState, blip: float = 0.0) -> str:
-    """SIGKILL the node that is primary now: a crash. Returns its name.
-
-    With `blip` seconds, the replication link drops first (CLIENT KILL TYPE replica, like a
-    network blip): the primary goes on acknowledging writes the replica never gets, and crashes
-    `blip` seconds later, before the replica has caught up. Sentinel promotes it anyway.
-    """
+def kill_primary(state: LabState) -> str:
+    """SIGKILL the node that is primary now: a crash. Returns its name."""
     node = primary_node(state)
     if node is None:
         raise LabError("the sentinels name no primary right now (a failover in progress?)")
     rec = state.processes[node]
-    if blip > 0:
-        with redis_server.client(state.ports[node]) as primary:
-            primary.execute_command("CLIENT", "KILL", "TYPE", "replica")
-        time.sleep(blip)
     processes.kill(rec.pid, rec.match)
     rec.pid = None
     return node

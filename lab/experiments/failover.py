@@ -3,10 +3,8 @@ credential the servers vouched for.
 
 Clients log in and out in a loop on both servers (the session server, and the JWT server in
 denylist mode, the one whose logout writes to Redis); every other login is kept, every other one
-is logged out. At `before` seconds the primary is killed (SIGKILL), either at once ("crash") or
-half a second after its replication link dropped ("blip": a network blip, then the crash, so the
-replica misses what the primary acknowledged meanwhile); the sentinels promote the replica; the
-servers follow by themselves. Once they serve again the crashed node is restarted
+is logged out. At `before` seconds the primary is killed (SIGKILL); the sentinels promote the
+replica; the servers follow by themselves. Once they serve again the crashed node is restarted
 (it rejoins as a replica) and the load goes on a little. Then every credential is tried:
 - a kept login that no longer works is a **login lost** (the session was not on the replica);
 - a logout that answered `"revoked": true` and whose credential works again is a **revocation
@@ -33,10 +31,6 @@ from .labs import LabPool
 
 SERVERS = ("session", "jwt")
 DURABILITIES = ("none", "wait")
-#: "crash": SIGKILL to the primary. "blip": the replication link drops `BLIP_S` before the
-#: crash (a network blip, then the crash), so the replica misses the writes of that moment.
-FAULTS = ("crash", "blip")
-BLIP_S = 0.5
 PASSWORD = "failover-password-1"  # noqa: S105 (a throwaway test account)
 TIMEOUT = 5
 
@@ -154,7 +148,6 @@ def crash_run(
     after: float = 1.5,
     pace: float = 0.02,
     recovery_bound: float = 60.0,
-    blip: float = 0.0,
 ) -> dict[str, Any]:
     """One crash of the primary under load on both servers; the ledger of each server."""
     ledgers = {server: Ledger(server) for server in SERVERS}
@@ -172,7 +165,7 @@ def crash_run(
     try:
         time.sleep(before)
         crash_at = time.perf_counter() - start
-        crashed = lab.redis_kill_primary(blip)
+        crashed = lab.redis_kill_primary()
         recovered_after = _wait_serving(lab, recovery_bound)
         lab.redis_start()  # the crashed node rejoins, as a replica of the new primary
         rejoined_at = time.perf_counter() - start
@@ -215,7 +208,6 @@ def _account_for(lab: Lab, ledger: Ledger, crash_at: float) -> dict[str, Any]:
 def failover_study(
     pool: LabPool,
     durabilities: tuple[str, ...] = DURABILITIES,
-    faults: tuple[str, ...] = FAULTS,
     *,
     threads: int = 2,
     before: float = 1.5,
@@ -227,12 +219,10 @@ def failover_study(
         env = {**pool.defaults()["env"], "REVOCATION_DURABILITY": durability}
         # Tokens that outlive the run: a kept login that stops working is lost, not expired.
         lab = pool.get(redis_topology="sentinel", jwt_mode="denylist", access_ttl=600, env=env)
-        for fault in faults:
-            blip = BLIP_S if fault == "blip" else 0.0
-            run = crash_run(lab, threads=threads, before=before, after=after, blip=blip)
-            for row in run["rows"]:
-                row.update(durability=durability, fault=fault)
-            runs.append({"durability": durability, "fault": fault, **run})
+        run = crash_run(lab, threads=threads, before=before, after=after)
+        for row in run["rows"]:
+            row["durability"] = durability
+        runs.append({"durability": durability, **run})
     return {"runs": runs, "rows": [row for run in runs for row in run["rows"]]}
 
 
@@ -241,7 +231,6 @@ def failover_table(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "durability": r["durability"],
-            "fault": r["fault"],
             "server": r["server"],
             "mode": r["mode"],
             "503s": r["errors_503"],
@@ -258,10 +247,10 @@ def failover_table(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def plot(result: dict[str, Any]) -> Figure:
     """Per durability setting and server: the error window, and revocations confirmed vs lost."""
-    fig = Figure(figsize=(12, 3.4), layout="constrained")
+    fig = Figure(figsize=(10, 3.2), layout="constrained")
     window, counts = fig.subplots(1, 2)
     rows = result["rows"]
-    labels = [f"{r['server']}\n{r['durability']}, {r['fault']}" for r in rows]
+    labels = [f"{r['server']}\n{r['durability']}" for r in rows]
     xs = list(range(len(rows)))
     window.bar(xs, [r["error_window_s"] for r in rows], color="#9e9e9e")
     window.set_ylabel("seconds of 503 after the crash")
@@ -291,8 +280,4 @@ def headline(result: dict[str, Any] | None) -> dict[str, Any]:
         found[f"revocations_lost_{durability}"] = sum(r["revocations_lost"] for r in mine)
         found[f"revocations_confirmed_{durability}"] = sum(r["revocations_confirmed"] for r in mine)
         found[f"error_window_s_{durability}"] = round(max(r["error_window_s"] for r in mine), 2)
-        for fault in dict.fromkeys(r["fault"] for r in mine):
-            found[f"revocations_lost_{durability}_{fault}"] = sum(
-                r["revocations_lost"] for r in mine if r["fault"] == fault
-            )
     return found
