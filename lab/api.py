@@ -413,7 +413,7 @@ class Lab:
         processes.wait_until(
             lambda: sentinel.healthy_replicas(ports), 30, "the sentinels to see a healthy replica"
         )
-        sentinel.failover(store.sentinel_ports(state))
+        sentinel.failover(ports)
         return processes.wait_until(
             lambda: (node := store.primary_node(state)) not in (None, before) and node,
             30,
