@@ -566,7 +566,8 @@ def store_sections(results: dict[str, Any], images: dict[str, str]) -> list[str]
                     f"Crossover: {html.escape(found['crossover']['note'])}. Shaded: where real "
                     "deployments sit (same zone 0.2-0.5 ms, across zones 0.5-1.5 ms; sources in "
                     "docs/distance-and-failover.md). Every point goes through the latency proxy; "
-                    "its own cost is the 0 ms store round trip minus the direct one."
+                    "its own cost is the 0 ms store round trip minus the direct one. Load "
+                    f"average during the run: {found['load_average']} on this machine."
                 ),
             )
         )

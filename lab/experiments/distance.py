@@ -14,6 +14,7 @@ changes; the proxy's own cost is measured too (the 0 ms PING minus the direct on
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from typing import Any
@@ -142,6 +143,8 @@ def distance_sweep(
         else None,
         "crossover": crossover(round_trips, signature),
         "deployments": list(DEPLOYMENTS),
+        # A busy machine wakes the proxy late and the servers slowly: say how busy it was.
+        "load_average": round(os.getloadavg()[0], 2),
     }
 
 

@@ -16,6 +16,7 @@ The error window is the time from the crash to the last 503 (or connection error
 
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -223,7 +224,11 @@ def failover_study(
         for row in run["rows"]:
             row["durability"] = durability
         runs.append({"durability": durability, **run})
-    return {"runs": runs, "rows": [row for run in runs for row in run["rows"]]}
+    return {
+        "runs": runs,
+        "rows": [row for run in runs for row in run["rows"]],
+        "load_average": round(os.getloadavg()[0], 2),
+    }
 
 
 def failover_table(result: dict[str, Any]) -> list[dict[str, Any]]:
