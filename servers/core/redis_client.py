@@ -17,6 +17,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
+from .config import ConfigError
+
 if TYPE_CHECKING:
     from .backend import Revocation
     from .config import Settings
@@ -64,8 +66,12 @@ def make_redis(url: str, settings: Settings | None = None) -> redis.Redis:
         return redis.Redis.from_url(url, **_fail_fast())
     parts = urlsplit(url)
     db = int(parts.path.strip("/") or 0)
+    try:
+        sentinels = parse_sentinels(",".join(settings.redis_sentinels))
+    except ValueError as exc:
+        raise ConfigError(f"REDIS_SENTINELS: {exc}") from None
     sentinel = Sentinel(
-        list(settings.redis_sentinels),
+        list(sentinels),
         sentinel_kwargs={
             "socket_timeout": SOCKET_TIMEOUT,
             "socket_connect_timeout": SOCKET_TIMEOUT,
@@ -79,7 +85,7 @@ def limiter_storage_uri(settings: Settings) -> str:
     """Flask-Limiter's storage: the same Redis, through Sentinel when there are sentinels."""
     if not settings.redis_sentinels:
         return settings.redis_url
-    hosts = ",".join(f"{host}:{port}" for host, port in settings.redis_sentinels)
+    hosts = ",".join(settings.redis_sentinels)
     db = urlsplit(settings.redis_url).path.strip("/") or "0"
     return f"redis+sentinel://{hosts}/{settings.redis_sentinel_master}/{db}"
 
@@ -118,10 +124,7 @@ def confirm_revocation(revocation: Revocation, client: redis.Redis | None, setti
     except REDIS_DOWN:
         acked = 0
     if acked >= 1:
-        return replace(
-            revocation,
-            extra={**revocation.extra, "durability": f"acknowledged by {acked} replica(s)"},
-        )
+        return replace(revocation, durability=f"acknowledged by {acked} replica(s)")
     return replace(
         revocation,
         revoked=False,
@@ -130,5 +133,5 @@ def confirm_revocation(revocation: Revocation, client: redis.Redis | None, setti
             f"{settings.revocation_wait_timeout_ms} ms (REVOCATION_DURABILITY=wait): a failover "
             "now could undo it. Retry the logout to be sure. " + revocation.message
         ),
-        extra={**revocation.extra, "durability": "not acknowledged by any replica"},
+        durability="not acknowledged by any replica",
     )

@@ -16,7 +16,7 @@ import requests
 
 from lab import Lab
 from servers.session_server import create_app
-from tests.conftest import base_config
+from tests.support.settings import base_config
 
 PASSWORD = "correct-horse-battery-staple"
 TIMEOUT = 5

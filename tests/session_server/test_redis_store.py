@@ -1,9 +1,11 @@
 """The Redis store: one round trip per request, hashed keys, a per-user index, two timeouts."""
 
+import json
+import math
 import time
 
-from tests.session_server.conftest import sid
 from tests.support.redis_stats import count_commands
+from tests.support.sessions import sid
 
 
 def test_an_authenticated_request_costs_one_round_trip_and_no_write(make_app, login, redis_server):
@@ -117,3 +119,47 @@ def test_password_change_gives_the_kept_session_a_new_id(make_app, login):
     stale.set_cookie("sid", before)
     assert stale.get("/auth/me").status_code == 401
     assert client.get("/auth/me").status_code == 200
+
+
+# --- the per-user index stays bounded by live sessions (issue 11, class 7) --------------------
+
+
+def index_deadline_ms(r, key: str) -> int:
+    """When Redis will drop `key` (ms since the epoch)."""
+    return r.execute_command("PEXPIRETIME", key)
+
+
+def session_deadline_ms(r, key: str) -> int:
+    """The absolute deadline a session record carries, in ms (what the index is scored by)."""
+    return math.ceil(json.loads(r.get(f"sess:{key}"))["expires_at"] * 1000)
+
+
+def test_the_user_index_forgets_ended_sessions_on_the_next_write(make_app, login, redis_server):
+    app = make_app(session_idle_timeout=1)
+    clients = [login(app) for _ in range(12)]
+    user_id = clients[0].get("/auth/me").get_json()["user"]["id"]
+    r = redis_server.client()
+    assert r.zcard(f"usess:{user_id}") == 12
+    time.sleep(1.3)  # every one of them ends, idle
+    survivor = login(app)
+    assert r.zcard(f"usess:{user_id}") == 1
+    for _ in range(10):  # logins that end in a logout leave nothing behind
+        login(app).post("/auth/logout")
+    assert r.zcard(f"usess:{user_id}") == 1
+    survivor.post("/auth/logout")
+    assert r.exists(f"usess:{user_id}") == 0
+
+
+def test_the_user_index_expires_with_its_longest_session(make_app, login, redis_server):
+    """No sliding TTL: the index dies when its last session's absolute deadline passes."""
+    app = make_app(session_absolute_timeout=60)
+    first = login(app)
+    time.sleep(0.05)
+    second = login(app)
+    user_id = first.get("/auth/me").get_json()["user"]["id"]
+    r = redis_server.client()
+    index = f"usess:{user_id}"
+    first_key, second_key = r.zrange(index, 0, -1)  # scored by deadline: oldest first
+    assert index_deadline_ms(r, index) == session_deadline_ms(r, second_key)
+    second.post("/auth/logout")  # the longest-lived one ends: the index shortens with it
+    assert index_deadline_ms(r, index) == session_deadline_ms(r, first_key)

@@ -3,7 +3,9 @@ round trip.
 
 Layout (all keys hashed: a dump of Redis hands out no live cookie):
     sess:<sha256(id)>    the record, JSON; TTL = min(idle timeout, time left to the absolute one)
-    usess:<user id>      sorted set of that user's session hashes, scored by creation time
+    usess:<user id>      sorted set of that user's session hashes, scored by absolute deadline;
+                         pruned on every write, it expires with its last session (see
+                         servers/core/redis_store.py: the index stays bounded by live sessions)
 
 Reading a session and sliding its idle timeout is one Lua script (one round trip); nothing else
 is written when nothing changed. Compare the tutorial's connect-redis, which touches the key and
@@ -17,8 +19,7 @@ import time
 
 import redis
 
-from ...core.errors import StoreUnavailable
-from ...core.redis_client import REDIS_DOWN
+from ...core.redis_store import INDEX_LUA, RedisBacked
 from .base import ListedSession, SessionRecord, SessionStore
 
 SESSION_PREFIX = "sess:"
@@ -39,90 +40,83 @@ redis.call('PEXPIRE', KEYS[1], ttl_ms)
 return raw
 """
 
-# Create, index, prune dead index entries and evict the oldest beyond the cap, atomically.
+# Create and index; drop index entries whose session ended (past its deadline, or idle too
+# long), and evict the oldest beyond the cap, atomically.
 # (It touches session keys named in ARGV, fine on a single Redis; a cluster would need hash tags.)
-CREATE_SCRIPT = """
+# KEYS: sess:<hash>, usess:<uid>   ARGV: record, ttl ms, hash, deadline, cap, sess prefix, now
+CREATE_SCRIPT = (
+    INDEX_LUA
+    + """
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[5])
+index_add(KEYS[2], ARGV[3], ARGV[4], ARGV[7])
 for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  if redis.call('EXISTS', ARGV[7] .. m) == 0 then redis.call('ZREM', KEYS[2], m) end
+  if redis.call('EXISTS', ARGV[6] .. m) == 0 then redis.call('ZREM', KEYS[2], m) end
 end
 local evicted = {}
-local cap = tonumber(ARGV[6])
+local cap = tonumber(ARGV[5])
 if cap > 0 then
   local n = redis.call('ZCARD', KEYS[2])
   if n > cap then
     evicted = redis.call('ZRANGE', KEYS[2], 0, n - cap - 1)
     for _, m in ipairs(evicted) do
-      redis.call('DEL', ARGV[7] .. m)
+      redis.call('DEL', ARGV[6] .. m)
       redis.call('ZREM', KEYS[2], m)
     end
   end
 end
 return evicted
 """
+)
 
-# End all of a user's sessions but one, from the index: no SCAN over the keyspace.
-DELETE_USER_SCRIPT = """
-local n = 0
-for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if m ~= ARGV[2] then
-    n = n + redis.call('DEL', ARGV[1] .. m)
-    redis.call('ZREM', KEYS[1], m)
-  end
-end
+# End one session and drop it from its user's index.
+# KEYS: sess:<hash>, usess:<uid>   ARGV: hash, now
+DELETE_SCRIPT = (
+    INDEX_LUA
+    + """
+local n = redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+index_settle(KEYS[2], ARGV[2])
 return n
 """
+)
 
 
-class RedisStore(SessionStore):
+class RedisStore(RedisBacked, SessionStore):
     """Sessions in Redis, shared by every replica."""
 
     name = "redis"
     read_round_trips = 1
 
-    def __init__(self, client: redis.Redis, absolute_timeout: int):
-        self.client = client
-        self.absolute_timeout = absolute_timeout
+    def __init__(self, client: redis.Redis):
+        super().__init__(client)
         self._read = client.register_script(READ_SCRIPT)
         self._create = client.register_script(CREATE_SCRIPT)
-        self._delete_user = client.register_script(DELETE_USER_SCRIPT)
-
-    def _call(self, fn, *args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except REDIS_DOWN:
-            raise StoreUnavailable() from None
+        self._delete = client.register_script(DELETE_SCRIPT)
 
     def create(self, key: str, record: SessionRecord, idle: int, max_per_user: int) -> list[str]:
-        ttl_ms = int(min(idle, record.expires_at - time.time()) * 1000)
-        return self._call(
+        now = time.time()
+        ttl_ms = int(min(idle, record.expires_at - now) * 1000)
+        return self.call(
             self._create,
             keys=[SESSION_PREFIX + key, INDEX_PREFIX + str(record.user_id)],
             args=[
                 record.dumps(),
                 ttl_ms,
                 key,
-                record.created,
-                self.absolute_timeout,
+                record.expires_at,
                 max_per_user,
                 SESSION_PREFIX,
+                now,
             ],
         )
 
     def read(self, key: str, now: float, idle: int) -> SessionRecord | None:
-        raw = self._call(self._read, keys=[SESSION_PREFIX + key], args=[now, idle])
+        raw = self.call(self._read, keys=[SESSION_PREFIX + key], args=[now, idle])
         return SessionRecord.loads(raw) if raw else None
 
     def delete(self, key: str, user_id: int) -> bool:
-        def run():
-            pipe = self.client.pipeline(transaction=True)
-            pipe.delete(SESSION_PREFIX + key)
-            pipe.zrem(INDEX_PREFIX + str(user_id), key)
-            return pipe.execute()[0] == 1
-
-        return self._call(run)
+        keys = [SESSION_PREFIX + key, INDEX_PREFIX + str(user_id)]
+        return self.call(self._delete, keys=keys, args=[key, time.time()]) == 1
 
     def list_user(self, user_id: int, now: float, idle: int) -> list[ListedSession]:
         def run():
@@ -146,19 +140,8 @@ class RedisStore(SessionStore):
                 rows.append(ListedSession(m, record, last_seen))
             return rows
 
-        return self._call(run)
+        return self.call(run)
 
-    def delete_user(self, user_id: int, keep: str | None = None) -> int:
-        return int(
-            self._call(
-                self._delete_user,
-                keys=[INDEX_PREFIX + str(user_id)],
-                args=[SESSION_PREFIX, keep or ""],
-            )
-        )
-
-    def ping(self) -> bool:
-        try:
-            return bool(self.client.ping())
-        except REDIS_DOWN:
-            return False
+    def delete_user(self, user_id: int) -> int:
+        ended, _ = self.revoke_index(INDEX_PREFIX + str(user_id), SESSION_PREFIX)
+        return ended
