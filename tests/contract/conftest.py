@@ -24,7 +24,8 @@ PROXIED = [(f"{name}@{PROXY_LATENCY}", module, settings) for name, module, setti
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every server configuration; the store-heavy modules also behind the latency proxy."""
-    if "server" in metafunc.fixturenames:
+    chosen = any(m.args[:1] == ("server",) for m in metafunc.definition.iter_markers("parametrize"))
+    if "server" in metafunc.fixturenames and not chosen:  # a test may pick its own servers
         proxied = metafunc.module.__name__.split(".")[-1] in PROXIED_MODULES
         params = SERVERS + (PROXIED if proxied else [])
         metafunc.parametrize("server", params, ids=[p[0] for p in params], indirect=True)
