@@ -8,12 +8,13 @@ PYTHON  := $(BIN)/python
 
 setup: system-packages $(VENV)/.installed  ## everything a fresh Debian machine needs
 
-# redis-server and haproxy run the lab, Chromium drives the browser-demo test; install them only
-# when missing (Debian/Ubuntu: apt).
+# redis-server and haproxy run the lab, redis-sentinel its failover topology (`--redis
+# sentinel`), Chromium drives the browser-demo test; install them only when missing (apt).
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v haproxy >/dev/null 2>&1 || missing="$$missing haproxy"; \
+	command -v redis-sentinel >/dev/null 2>&1 || missing="$$missing redis-sentinel"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
@@ -21,7 +22,7 @@ system-packages:
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	    $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
-	  elif command -v brew >/dev/null 2>&1; then brew install $$(echo $$missing | sed 's/redis-server/redis/; s/chromium-driver/chromedriver/'); \
+	  elif command -v brew >/dev/null 2>&1; then brew install $$(echo $$missing | sed 's/redis-sentinel//; s/redis-server/redis/; s/chromium-driver/chromedriver/'); \
 	  else echo "please install:$$missing" >&2; exit 1; fi; \
 	fi
 

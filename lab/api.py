@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import haproxy, processes, redis_server, replicas
+from . import haproxy, processes, redis_server, replicas, sentinel, store
 from .launcher import Launcher, alive
 from .state import (
     DEFAULT_LOGIN_RATE_LIMIT,
@@ -77,6 +77,8 @@ class Lab:
         jwt_port: int | None = None,
         stats_port: int | None = None,
         redis_port: int | None = None,
+        store_latency: str = "off",
+        redis_topology: str = "single",
         env: dict[str, str] | None = None,
         state_dir: str | os.PathLike[str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
@@ -99,6 +101,8 @@ class Lab:
             jwt_port=jwt_port,
             stats_port=stats_port,
             redis_port=redis_port,
+            store_latency=store_latency,
+            redis_topology=redis_topology,
             env=dict(env or {}),
         )
         self.config.validate()
@@ -189,13 +193,13 @@ class Lab:
 
     @property
     def redis_url(self) -> str:
-        """The lab's private Redis."""
-        return redis_server.url(self.state.ports["redis"])
+        """The lab's private Redis (the primary now, directly: no latency proxy in between)."""
+        return redis_server.url(self.redis_port)
 
     @property
     def redis_port(self) -> int:
-        """The lab's private Redis port."""
-        return self.state.ports["redis"]
+        """The lab's private Redis port (in Sentinel mode, the current primary's)."""
+        return store.admin_port(self._reload())
 
     @property
     def admin_email(self) -> str:
@@ -267,7 +271,7 @@ class Lab:
             "session_url": f"http://127.0.0.1:{ports['session']}" if "session" in ports else None,
             "jwt_url": f"http://127.0.0.1:{ports['jwt']}" if "jwt" in ports else None,
             "stats_url": f"http://127.0.0.1:{ports['stats']}/" if "stats" in ports else None,
-            "redis_url": redis_server.url(redis_port) if redis_port else None,
+            "redis_url": redis_server.url(store.admin_port(state)) if redis_port else None,
             "admin_email": state.admin_email,
             "logs": str(self.logs_dir),
             "redis": {
@@ -281,6 +285,7 @@ class Lab:
                 "running": haproxy_up,
                 "admin_socket": str(self.admin_socket),
             },
+            "store": store.status(state),
             "replicas": {},
         }
         for server in SERVERS:
@@ -385,6 +390,10 @@ class Lab:
             rec = state.processes.get("redis")
             if rec is None:
                 raise LabError("this lab has no Redis yet: run `python -m lab up`")
+            launcher = self._launcher(state)
+            if store.is_sentinel(state.config):  # back as replicas of whoever is primary now
+                store.restart_nodes(launcher, state)
+                return
             if alive(rec):
                 return
             launcher = self._launcher(state)
@@ -392,6 +401,39 @@ class Lab:
                 state, "redis", rec.argv, {}, port=rec.port, fingerprint=rec.fingerprint
             )
             launcher.wait_redis(rec)
+
+    def redis_primary(self) -> str | None:
+        """The data node that is primary now ("redis", "redis-replica-1"), as Sentinel says."""
+        return store.primary_node(self._reload())
+
+    def redis_failover(self) -> str | None:
+        """A planned switch (SENTINEL FAILOVER); returns the new primary once it serves."""
+        state = self._require_sentinel()
+        before = store.primary_node(state)
+        ports = store.sentinel_ports(state)
+        processes.wait_until(
+            lambda: sentinel.healthy_replicas(ports), 30, "the sentinels to see a healthy replica"
+        )
+        sentinel.failover(ports)
+        return processes.wait_until(
+            lambda: (node := store.primary_node(state)) not in (None, before) and node,
+            30,
+            "the sentinels to name a new primary",
+        )  # type: ignore[return-value]
+
+    def redis_kill_primary(self) -> str:
+        """SIGKILL the primary (a crash); the sentinels promote the replica within seconds."""
+        with self._store.locked():
+            state = self._require_sentinel()
+            node = store.kill_primary(state)
+            self._store.save(state)
+            return node
+
+    def _require_sentinel(self) -> LabState:
+        state = self._reload()
+        if not store.is_sentinel(state.config):
+            raise LabError("this lab runs one Redis: `python -m lab up --redis sentinel` first")
+        return state
 
     def redis_pause(self, seconds: float) -> None:
         """CLIENT PAUSE: every Redis command waits up to `seconds` (returns at once)."""

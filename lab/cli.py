@@ -5,7 +5,7 @@ python -m lab up [--replicas 3] [--lb-policy roundrobin|sticky] [--session-store
 python -m lab status [--json]
 python -m lab down
 python -m lab replica kill|start session|jwt INDEX
-python -m lab redis stop|start | redis pause SECONDS
+python -m lab redis stop|start | redis pause SECONDS | redis failover|kill-primary|proxy-cost
 python -m lab lb disable|enable session|jwt INDEX
 python -m lab logs NAME            (session-1, jwt-2, haproxy, redis)
 python -m lab loadtest|report|demo|bench|console ...   (see their own --help)
@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from . import processes
 from .api import Lab
@@ -77,8 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     replica.add_argument("server", choices=SERVERS)
     replica.add_argument("index", type=int, help="1-based, as in session-1")
 
-    redis_cmd = sub.add_parser("redis", help="stop|start the lab's Redis, or pause it SECONDS")
-    redis_cmd.add_argument("action", choices=("stop", "start", "pause"))
+    redis_cmd = sub.add_parser(
+        "redis",
+        help="stop|start the lab's Redis, pause it SECONDS; failover|kill-primary (--redis "
+        "sentinel); proxy-cost (the latency proxy's own cost, measured)",
+    )
+    redis_cmd.add_argument(
+        "action", choices=("stop", "start", "pause", "failover", "kill-primary", "proxy-cost")
+    )
     redis_cmd.add_argument("seconds", type=float, nargs="?", help="for pause")
 
     lb = sub.add_parser("lb", help="take a replica out of HAProxy's rotation, or put it back")
@@ -118,9 +125,19 @@ def print_summary(lab: Lab) -> None:
         f"({config.replicas} replicas, mode={config.jwt_mode}, {config.algorithm})"
     )
     print(f"  HAProxy stats   {status['stats_url']}")
-    print(f"  Redis           {status['redis_url']}")
+    print(f"  Redis           {status['redis_url']}{_store_note(status['store'])}")
     print(f"  admin login     {lab.admin_email} / {lab.admin_password}")
     print(f"  state and logs  {lab.state_dir}")
+
+
+def _store_note(store: dict[str, Any]) -> str:
+    parts = []
+    if store["topology"] == "sentinel":
+        parts.append(f"sentinel: primary {store['primary'] or 'NONE (failing over?)'}")
+    if store["latency"] != "off":
+        proxy = "" if store["proxy_running"] else ", PROXY STOPPED"
+        parts.append(f"servers reach it through a latency proxy, +{store['latency']}{proxy}")
+    return f"   ({'; '.join(parts)})" if parts else ""
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -192,6 +209,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"\n  redis      pid {redis['pid'] or '-'}  port {redis['port']}  "
         f"{'answers' if redis['ping'] else 'DOES NOT ANSWER'}"
     )
+    for row in status["store"]["nodes"][1:]:
+        print(f"  {row['name']:<10} port {row['port']}  {row['role'] or 'DOWN'}")
+    for row in status["store"]["sentinels"]:
+        print(f"  {row['name']:<10} port {row['port']}  {'running' if row['running'] else 'DOWN'}")
     print(
         f"  haproxy    pid {status['haproxy']['pid'] or '-'}  "
         f"{'running' if status['haproxy']['running'] else 'STOPPED'}"
@@ -236,7 +257,21 @@ def cmd_replica(args: argparse.Namespace) -> int:
 
 
 def cmd_redis(args: argparse.Namespace) -> int:
+    if args.action == "proxy-cost":
+        from .latency_proxy import print_cost
+
+        return print_cost()
     lab = _attached(args)
+    if args.action == "failover":
+        print(f"Planned failover done: {lab.redis_failover()} is the primary now.")
+        return 0
+    if args.action == "kill-primary":
+        node = lab.redis_kill_primary()
+        print(
+            f"{node} killed (SIGKILL). The sentinels promote the replica within a few seconds; "
+            "`python -m lab redis start` brings it back as a replica."
+        )
+        return 0
     if args.action == "stop":
         lab.redis_stop()
         print("Redis stopped: session logins and authenticated requests now get 503.")

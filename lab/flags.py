@@ -11,7 +11,26 @@ import argparse
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .state import ALGORITHMS, JWT_MODES, LB_POLICIES, SESSION_STORES, LabConfig
+from .state import (
+    ALGORITHMS,
+    JWT_MODES,
+    LB_POLICIES,
+    REDIS_TOPOLOGIES,
+    SESSION_STORES,
+    LabConfig,
+)
+
+
+def latency(text: str) -> str:
+    """'1ms' or '1ms:0.2ms' (round trip added, optional jitter), or 'off', for --store-latency."""
+    if text == "off":
+        return text
+    from .latency_proxy import Latency  # late: only `up` with the flag needs the proxy
+
+    try:
+        return str(Latency.parse(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def env_pair(text: str) -> tuple[str, str]:
@@ -29,17 +48,19 @@ class Flag:
     field: str
     help: str
     options: dict[str, Any] = field(default_factory=dict)
+    #: A shorter spelling where the issue named one (`--redis sentinel` sets redis_topology).
+    spelling: str | None = None
 
     @property
     def option(self) -> str:
         """The command-line spelling: --lb-policy for lb_policy."""
-        return "--" + self.field.replace("_", "-")
+        return self.spelling or "--" + self.field.replace("_", "-")
 
     def add_to(self, group: argparse._ActionsContainer, defaults: LabConfig) -> None:
         """Add the flag, its help ending with LabConfig's default."""
         default = getattr(defaults, self.field)
         shown = f" (default {default})" if default not in (None, {}) else ""
-        group.add_argument(self.option, help=self.help + shown, **self.options)
+        group.add_argument(self.option, dest=self.field, help=self.help + shown, **self.options)
 
 
 #: Every lab setting a command line can change, in the order `--help` lists them.
@@ -63,6 +84,18 @@ LAB_FLAGS: tuple[Flag, ...] = (
         "redis_persist",
         "keep Redis data across `redis stop|start`",
         {"action": argparse.BooleanOptionalAction},
+    ),
+    Flag(
+        "store_latency",
+        "round trip added to every server's Redis connection by a latency proxy, e.g. 1ms or"
+        ' 1ms:0.2ms; "off" connects directly',
+        {"type": latency, "metavar": "MS[:JITTER]"},
+    ),
+    Flag(
+        "redis_topology",
+        "single Redis, or sentinel: a primary, a replica and 3 sentinels",
+        {"choices": REDIS_TOPOLOGIES},
+        spelling="--redis",
     ),
     *(
         Flag(f"{name}_port", f"fixed {name} port (default: a free one)", {"type": int})

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import haproxy, processes, redis_server, replicas
+from . import haproxy, processes, redis_server, replicas, store
 from .state import SERVERS, LabError, LabState, ProcessRecord, StateStore
 
 
@@ -52,7 +52,7 @@ class Launcher:
         actions: list[str] = []
         try:
             self._assign_ports(state)
-            actions += self._ensure_redis(state)
+            actions += store.ensure(self, state)  # one Redis or a Sentinel group, near or far
             self._ensure_jwt_keys(state)
             actions += self._ensure_replicas(state)
             actions += self.ensure_haproxy(state)
@@ -121,25 +121,6 @@ class Launcher:
         self.store.save(state)
         return rec
 
-    def _ensure_redis(self, state: LabState) -> list[str]:
-        """Keep Redis when it runs as asked (its sessions survive a change of flags)."""
-        binary = redis_server.executable()
-        assert binary is not None
-        port = state.ports["redis"]
-        directory = self.state_dir / "redis"
-        directory.mkdir(exist_ok=True)
-        argv = redis_server.argv(binary, port, directory, state.config.redis_persist)
-        fingerprint = digest(argv)
-        rec = state.processes.get("redis")
-        if rec is not None and alive(rec):
-            if rec.fingerprint == fingerprint:
-                return ["redis: kept"]
-            processes.stop([(rec.pid, rec.create_time)])
-        self._log(f"starting redis-server on 127.0.0.1:{port}")
-        rec = self.spawn(state, "redis", argv, {}, port=port, fingerprint=fingerprint)
-        self.wait_redis(rec)
-        return ["redis: started"]
-
     def wait_redis(self, rec: ProcessRecord) -> None:
         """Until Redis answers PING; fails at once if it exited."""
 
@@ -172,8 +153,9 @@ class Launcher:
             port = rec.port
         else:
             port = processes.free_port(exclude=_ports_in_use(state))
-        redis_url = redis_server.url(state.ports["redis"])
-        env = replicas.environment(server, index, state, self.state_dir, redis_url)
+        store_env = store.server_env(state)
+        env = replicas.environment(server, index, state, self.state_dir, store_env["REDIS_URL"])
+        env.update({k: v for k, v in store_env.items() if k not in state.config.env})
         argv = replicas.argv(server, port, state.config)
         return argv, env, port, digest(argv, env)
 

@@ -33,6 +33,8 @@ from .experiments import (
     CONFIGURATIONS,
     LabPool,
     Scale,
+    distance,
+    failover,
     get_scale,
     plots,
 )
@@ -138,6 +140,9 @@ def assemble(got: Results, setup_seconds: float) -> dict[str, Any]:
         results["memory_store"] = [row for pair in pairs for row in pair]
     if got.get("refresh_theft"):
         results["refresh_theft"] = got.get("refresh_theft")[0]
+    for name in ("distance", "failover"):
+        if got.get(name):
+            results[name] = got.get(name)[0]
     return results
 
 
@@ -170,6 +175,10 @@ def figures(results: dict[str, Any]) -> dict[str, str]:
         drawn[f"fault_{result['fault']}"] = lambda r=result: plots.fault(r)
     if "scaling" in results:
         drawn["scaling"] = lambda: plots.scaling(results["scaling"])
+    if "distance" in results:
+        drawn["distance"] = lambda: distance.plot(results["distance"])
+    if "failover" in results:
+        drawn["failover"] = lambda: failover.plot(results["failover"])
     return {name: png(make()) for name, make in drawn.items()}
 
 
@@ -202,6 +211,10 @@ def build_summary(results: dict[str, Any], scale: Scale, duration: float) -> dic
             "lab_setup_s": results.get("setup_seconds"),
         },
         "headline": headline(results),
+        "store": {
+            **distance.headline(results.get("distance")),
+            **failover.headline(results.get("failover")),
+        },
         "mechanisms": mechanism_summary(results),
         "errors": [{k: e[k] for k in ("experiment", "error")} for e in results.get("errors", [])],
     }

@@ -152,7 +152,22 @@ SCALING_COLUMNS = (
     "replicas", "server", "mode", "rps", "p50_ms", "p95_ms", "errors", "generator_cpu",
 )  # fmt: skip
 
+
 #: Row builders the template calls by name.
+def distance_rows(found: dict[str, Any]) -> Rows:
+    """Section 8: /auth/me latency and throughput by store distance, per configuration."""
+    from .experiments import distance
+
+    return distance.distance_table(found)
+
+
+def failover_rows(found: dict[str, Any]) -> Rows:
+    """Section 9: seconds of errors, logins and revocations lost, per server and durability."""
+    from .experiments import failover
+
+    return failover.failover_table(found)
+
+
 BUILDERS = {
     fn.__name__: fn
     for fn in (
@@ -165,6 +180,8 @@ BUILDERS = {
         stolen_rows,
         refresh_event_rows,
         fault_rows,
+        distance_rows,
+        failover_rows,
     )
 }
 

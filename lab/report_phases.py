@@ -18,6 +18,8 @@ from .experiments import (
     Scale,
     bytes_per_session,
     credential_anatomy,
+    distance,
+    failover,
     fault_timeline,
     memory_store_refusals,
     refresh_token_theft,
@@ -95,6 +97,13 @@ def _scaling(run: Run) -> list[dict[str, Any]]:
     )  # fmt: skip
 
 
+def _distance(run: Run) -> dict[str, Any]:
+    quick = run.scale.name == "quick"
+    distances = distance.QUICK_DISTANCES_MS if quick else distance.DISTANCES_MS
+    return distance.distance_sweep(run.pool, distances, seconds=run.scale.load_seconds,
+                                   threads=run.scale.load_threads)  # fmt: skip
+
+
 def _per_server(part: str, fn: Callable[[Lab, str], Any], *servers: str) -> tuple[Step, ...]:
     return tuple(Step(part, lambda run, s=s: fn(run.lab, s), detail=s) for s in servers)
 
@@ -140,5 +149,11 @@ PHASES: tuple[Phase, ...] = (
     Phase("throughput, from the most replicas to the fewest", None,
           {"redis_persist": True, "access_ttl": None}, (
         Step("scaling", _scaling, many=True),
+    )),
+    # The store far away (the latency proxy), then a store that fails over: each step
+    # reconfigures the pool itself.
+    Phase("the store far away, then failing over", None, {}, (
+        Step("distance", _distance),
+        Step("failover", lambda run: failover.failover_study(run.pool)),
     )),
 )  # fmt: skip

@@ -35,6 +35,8 @@ SERVERS = ("session", "jwt")
 LB_POLICIES = ("roundrobin", "sticky")
 # SESSION_STORES, JWT_MODES and ALGORITHMS are the servers' own, declared once in
 # servers/core/config.py; the CLI imports them from here with the lab's LB_POLICIES.
+#: One Redis, or a primary, a replica and three sentinels (lab/sentinel.py).
+REDIS_TOPOLOGIES = ("single", "sentinel")
 
 #: Failed logins are rate-limited per email and per IP (only failures count). Load tests and
 #: experiments log in thousands of times from one address, so the lab raises the servers'
@@ -75,6 +77,11 @@ class LabConfig:
     jwt_port: int | None = None
     stats_port: int | None = None
     redis_port: int | None = None
+    #: Round-trip latency added to every server's Redis connection ("1ms", "1ms:0.2ms" with
+    #: jitter), by the latency proxy (lab/latency_proxy.py); "off" connects directly.
+    store_latency: str = "off"
+    #: "single" Redis, or "sentinel": a primary, a replica and three sentinels (failover).
+    redis_topology: str = "single"
     #: Extra environment for both servers, e.g. {"SESSION_IDLE_TIMEOUT": "5"}.
     env: dict[str, str] = field(default_factory=dict)
 
@@ -85,6 +92,7 @@ class LabConfig:
             "session_store": SESSION_STORES,
             "jwt_mode": JWT_MODES,
             "algorithm": ALGORITHMS,
+            "redis_topology": REDIS_TOPOLOGIES,
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -92,6 +100,7 @@ class LabConfig:
         for name in ("replicas", "workers", "threads"):
             if not 1 <= getattr(self, name) <= 32:
                 raise LabError(f"{name} must be between 1 and 32")
+        self._validate_store_latency()
         # The servers' own ranges, so the lab refuses what a replica would refuse.
         for name, setting in (
             ("bcrypt_rounds", "bcrypt_rounds"),
@@ -108,6 +117,15 @@ class LabConfig:
                     f"--env {name} is no server setting"
                     + (f": did you mean {hint}?" if hint else " (see .env.example)")
                 )
+
+    def _validate_store_latency(self) -> None:
+        if self.store_latency != "off":
+            from .latency_proxy import Latency
+
+            try:
+                Latency.parse(self.store_latency)
+            except ValueError as exc:
+                raise LabError(f"store_latency: {exc}") from None
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as stored in state.json."""

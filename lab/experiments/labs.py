@@ -38,6 +38,9 @@ BASELINE = {
     "algorithm": default_of("jwt_algorithm"),
     "workers": 1,
     "threads": 4,
+    # One Redis, next door: the distance and failover experiments ask for more, and say so.
+    "store_latency": "off",
+    "redis_topology": "single",
 }
 
 

@@ -97,6 +97,8 @@ class Revocation:
     message: str = ""
     #: The caller's fresh credential, when one was issued after the cut (password change).
     renewed: Issued | None = None
+    #: REVOCATION_DURABILITY=wait: whether a Redis replica acknowledged it (redis_client.py).
+    durability: str | None = None
 
     def renewed_by(self, issued: Issued) -> Revocation:
         """This revocation, plus the caller's fresh credential and what it means."""
@@ -116,6 +118,8 @@ class Revocation:
             body["sessions_revoked"] = self.count
         if self.renewed is not None:
             body.update(self.renewed.body)
+        if self.durability is not None:
+            body["durability"] = self.durability
         return body
 
 

@@ -66,6 +66,27 @@ class Settings:
         "redis://127.0.0.1:6379/0",
         "Sessions, JWT denylist/refresh families and the login rate-limit counters.",
     )
+    redis_sentinels: tuple[str, ...] = setting(
+        (),
+        "Redis Sentinel: find the primary through these sentinels (host:port,host:port,...) and"
+        " follow a failover without a restart; REDIS_URL then gives only the database number."
+        " Empty: REDIS_URL is the primary.",
+    )
+    redis_sentinel_master: str = setting(
+        "authlab", "The name the sentinels monitor the primary under (with REDIS_SENTINELS)."
+    )
+    revocation_durability: str = setting(
+        "none",
+        "none: a revocation is done once the primary has it. wait: the answer waits (Redis WAIT)"
+        " for one replica to acknowledge it, and says revoked: false if none did in time.",
+        choices=("none", "wait"),
+    )
+    revocation_wait_timeout_ms: int = setting(
+        500,
+        "With REVOCATION_DURABILITY=wait: milliseconds to wait for a replica's acknowledgement.",
+        min=1,
+        max=60000,
+    )
     bcrypt_rounds: int = setting(
         12,
         "bcrypt cost factor. 12 is realistic (~0.6 s per hash here); tests use 4.",

@@ -13,6 +13,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
+from .redis_client import limiter_storage_uri
+
 
 def email_key() -> str:
     """The normalized email of a login attempt (or the IP when the body has none)."""
@@ -46,7 +48,7 @@ def init_limiter(app: Flask, endpoint: str = "auth.login") -> Limiter:
     Counts live in Redis (`REDIS_URL`) so every replica sees the same budget.
     """
     settings = app.config["AUTHLAB"]
-    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.redis_url)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(settings))
     app.config.setdefault(
         "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     )

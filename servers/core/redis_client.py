@@ -1,26 +1,137 @@
-"""A Redis client that fails fast: a down store must give a quick 503, not a hung request."""
+"""A Redis client that fails fast, finds its primary through Sentinel, and can wait for a replica.
+
+A down store must give a quick 503, not a hung request. With REDIS_SENTINELS set, the client asks
+the sentinels where the primary is at every (re)connect, so a failover needs no restart: the
+requests in between get 503 (the primary is gone, or is a replica now: redis-py turns its
+READONLY answer into a ConnectionError) until the sentinels name the new one.
+"""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from redis.sentinel import Sentinel
+
+from .config import ConfigError
+
+if TYPE_CHECKING:
+    from .backend import Revocation
+    from .config import Settings
 
 #: Seconds to wait for Redis before calling it down. Loopback answers in well under 1 ms.
 SOCKET_TIMEOUT = 0.5
 
+#: What redis-py raises when the store is unreachable (a failover's READONLY included).
+REDIS_DOWN = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.BusyLoadingError,
+    redis.ReadOnlyError,
+)
 
-def make_redis(url: str) -> redis.Redis:
-    """A client with short timeouts and one quick retry (a reconnect after a restart)."""
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=SOCKET_TIMEOUT,
-        socket_connect_timeout=SOCKET_TIMEOUT,
-        retry=Retry(NoBackoff(), 1),
-        decode_responses=True,
-        health_check_interval=0,
+
+def _fail_fast() -> dict:
+    return {
+        "socket_timeout": SOCKET_TIMEOUT,
+        "socket_connect_timeout": SOCKET_TIMEOUT,
+        "retry": Retry(NoBackoff(), 1),
+        "decode_responses": True,
+        "health_check_interval": 0,
+    }
+
+
+def parse_sentinels(text: str) -> tuple[tuple[str, int], ...]:
+    """ "host:port,host:port" -> ((host, port), ...); ValueError on a malformed entry."""
+    found = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        host, sep, port = item.rpartition(":")
+        if not sep or not host:
+            raise ValueError(f"expected host:port, got {item!r}")
+        found.append((host, int(port)))
+    return tuple(found)
+
+
+def make_redis(url: str, settings: Settings | None = None) -> redis.Redis:
+    """A client with short timeouts and one quick retry (a reconnect after a restart).
+
+    With `settings.redis_sentinels`, the primary of `settings.redis_sentinel_master` is found
+    through Sentinel; the URL then only gives the database number (and a password, if any).
+    """
+    if settings is None or not settings.redis_sentinels:
+        return redis.Redis.from_url(url, **_fail_fast())
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    try:
+        sentinels = parse_sentinels(",".join(settings.redis_sentinels))
+    except ValueError as exc:
+        raise ConfigError(f"REDIS_SENTINELS: {exc}") from None
+    sentinel = Sentinel(
+        list(sentinels),
+        sentinel_kwargs={
+            "socket_timeout": SOCKET_TIMEOUT,
+            "socket_connect_timeout": SOCKET_TIMEOUT,
+        },
+        **_fail_fast(),
     )
+    return sentinel.master_for(settings.redis_sentinel_master, db=db, password=parts.password)
 
 
-#: What redis-py raises when the store is unreachable.
-REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+def limiter_storage_uri(settings: Settings) -> str:
+    """Flask-Limiter's storage: the same Redis, through Sentinel when there are sentinels."""
+    if not settings.redis_sentinels:
+        return settings.redis_url
+    hosts = ",".join(settings.redis_sentinels)
+    db = urlsplit(settings.redis_url).path.strip("/") or "0"
+    return f"redis+sentinel://{hosts}/{settings.redis_sentinel_master}/{db}"
+
+
+# -- durable revocation (REVOCATION_DURABILITY=wait) ------------------------------------------
+
+#: A write that orders after the revocation on WAIT's own connection (see `replicas_acked`).
+WAIT_MARKER_KEY = "authlab:wait-marker"
+
+
+def replicas_acked(client: redis.Redis, timeout_ms: int) -> int:
+    """How many replicas hold every write made so far, waiting up to `timeout_ms` for one.
+
+    WAIT counts the writes of *its own connection*, and a pooled client may have written the
+    revocation on another one. So the same connection first makes a tiny write of its own: it
+    comes after the revocation in the replication stream, so a replica that acknowledges it has
+    the revocation too. One round trip: the write and WAIT go in one pipeline.
+    """
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(WAIT_MARKER_KEY)
+    pipe.execute_command("WAIT", 1, timeout_ms)
+    return int(pipe.execute()[-1])
+
+
+def confirm_revocation(revocation: Revocation, client: redis.Redis | None, settings: Settings):
+    """With REVOCATION_DURABILITY=wait, "revoked: true" only once a replica holds it too.
+
+    Without a replica's acknowledgement, a failover could promote a replica that never saw the
+    revocation: the logged-out session or denylisted token would work again. So the answer
+    says `revoked: false`, with the reason, rather than promise what a crash could undo.
+    """
+    if settings.revocation_durability != "wait" or client is None or not revocation.revoked:
+        return revocation
+    try:
+        acked = replicas_acked(client, settings.revocation_wait_timeout_ms)
+    except REDIS_DOWN:
+        acked = 0
+    if acked >= 1:
+        return replace(revocation, durability=f"acknowledged by {acked} replica(s)")
+    return replace(
+        revocation,
+        revoked=False,
+        message=(
+            "Written on the Redis primary, but no replica acknowledged it within "
+            f"{settings.revocation_wait_timeout_ms} ms (REVOCATION_DURABILITY=wait): a failover "
+            "now could undo it. Retry the logout to be sure. " + revocation.message
+        ),
+        durability="not acknowledged by any replica",
+    )

@@ -16,7 +16,7 @@ from flask import Flask, Request
 
 from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Revocation
 from ..core.config import ConfigError, Settings
-from ..core.redis_client import make_redis
+from ..core.redis_client import confirm_revocation, make_redis
 from .config import DEFAULT_ACCESS_TTL
 from .cookies import BadCredential, TokenCookies
 from .keys import KeyRing
@@ -42,7 +42,7 @@ class TokenBackend(AuthBackend):
             raise ConfigError("ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL must be positive seconds.")
         # Stateless mode never calls Redis to authenticate; /health still reports it (the
         # login rate limits live there).
-        self.redis = make_redis(settings.redis_url)
+        self.redis = make_redis(settings.redis_url, settings)
         self.strategy: Mode = MODES[settings.jwt_mode](self)
 
     @property
@@ -109,10 +109,10 @@ class TokenBackend(AuthBackend):
         return self.strategy.login(user, request)
 
     def logout(self, principal: Principal) -> Revocation:
-        return self.strategy.logout(principal)
+        return confirm_revocation(self.strategy.logout(principal), self.redis, self.settings)
 
     def revoke_user(self, user_id: int) -> Revocation:
-        return self.strategy.revoke_user(user_id)
+        return confirm_revocation(self.strategy.revoke_user(user_id), self.redis, self.settings)
 
     def renew(self, principal: Principal, request: Request) -> Issued:
         return self.strategy.renew(principal, request)
@@ -121,7 +121,8 @@ class TokenBackend(AuthBackend):
         return self.strategy.list_sessions(principal)
 
     def revoke_session(self, principal: Principal, session_id: str) -> Revocation | None:
-        return self.strategy.revoke_session(principal, session_id)
+        done = self.strategy.revoke_session(principal, session_id)
+        return done and confirm_revocation(done, self.redis, self.settings)
 
     def expired_cookies(self) -> tuple[Cookie, ...]:
         return self.cookies.expired()

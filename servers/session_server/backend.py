@@ -17,7 +17,7 @@ from flask import Flask, Request
 
 from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Revocation
 from ..core.config import Settings
-from ..core.redis_client import make_redis
+from ..core.redis_client import confirm_revocation, make_redis
 from .cookies import SessionCookie, new_session_id, store_key
 from .stores import CachedStore, MemoryStore, RedisStore, SessionRecord, SessionStore
 
@@ -44,7 +44,7 @@ class SessionBackend(AuthBackend):
     def _make_store(settings: Settings) -> SessionStore:
         if settings.session_store == "memory":
             return MemoryStore()
-        redis_store = RedisStore(make_redis(settings.redis_url))
+        redis_store = RedisStore(make_redis(settings.redis_url, settings))
         if settings.session_store == "cached":
             return CachedStore(
                 redis_store,
@@ -106,13 +106,20 @@ class SessionBackend(AuthBackend):
 
     def logout(self, principal: Principal) -> Revocation:
         self.store.delete(principal.credential_id, principal.user_id)
-        return self.store.vouch(
+        return self._durable(
             Revocation(
                 revoked=True,
                 count=1,
                 message="The session was deleted on the server: a copy of the cookie is now "
                 "useless.",
             )
+        )
+
+    def _durable(self, revocation: Revocation) -> Revocation:
+        """What the store can vouch for (a caching store may say less), and, with
+        REVOCATION_DURABILITY=wait, "revoked" only once a Redis replica has it too."""
+        return confirm_revocation(
+            self.store.vouch(revocation), self.store.redis_client(), self.settings
         )
 
     def revoke_user(self, user_id: int) -> Revocation:
@@ -129,7 +136,7 @@ class SessionBackend(AuthBackend):
                     "sessions created on other replicas survive until they expire."
                 ),
             )
-        return self.store.vouch(
+        return self._durable(
             Revocation(
                 revoked=True,
                 count=ended,
@@ -175,7 +182,7 @@ class SessionBackend(AuthBackend):
         owned = {row.key for row in self.store.list_user(principal.user_id, time.time(), self.idle)}
         if session_id not in owned or not self.store.delete(session_id, principal.user_id):
             return None
-        return self.store.vouch(
+        return self._durable(
             Revocation(
                 revoked=True,
                 count=1,

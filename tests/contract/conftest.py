@@ -10,19 +10,46 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from lab.latency_proxy import start_proxy, stop_proxy
+from lab.processes import free_port
 from tests.support.contract import SERVERS, AuthActions, Server, close_app
 from tests.support.settings import base_config
 
+#: The store-heavy modules run once more with Redis 0.2 ms away, behind the lab's latency proxy:
+#: the servers must not notice anything but the time (pipelines, Lua and all).
+PROXIED_MODULES = ("test_login", "test_revocation", "test_sessions")
+PROXY_LATENCY = "0.2ms"
+PROXIED = [(f"{name}@{PROXY_LATENCY}", module, settings) for name, module, settings in SERVERS]
 
-@pytest.fixture(params=SERVERS, ids=[s[0] for s in SERVERS])
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every server configuration; the store-heavy modules also behind the latency proxy."""
+    chosen = any(m.args[:1] == ("server",) for m in metafunc.definition.iter_markers("parametrize"))
+    if "server" in metafunc.fixturenames and not chosen:  # a test may pick its own servers
+        proxied = metafunc.module.__name__.split(".")[-1] in PROXIED_MODULES
+        params = SERVERS + (PROXIED if proxied else [])
+        metafunc.parametrize("server", params, ids=[p[0] for p in params], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def store_proxy(redis_proc) -> Iterator[str]:
+    """A latency proxy in front of the private Redis, for the whole run; its redis:// URL."""
+    port = free_port()
+    proc = start_proxy(port, redis_proc.port, PROXY_LATENCY)
+    yield f"redis://127.0.0.1:{port}/0"
+    stop_proxy(proc)
+
+
+@pytest.fixture
 def server(request, redis_server, sqlite_url) -> Iterator[Server]:
-    """A server configuration bound to the private Redis and a fresh SQL file."""
+    """A server configuration bound to the private Redis (maybe via the proxy), a fresh SQL file."""
     name, module, settings = request.param
     factory = importlib.import_module(module).create_app
+    redis_url = request.getfixturevalue("store_proxy") if "@" in name else redis_server.url
     made: list[Flask] = []
 
     def make(**overrides: Any) -> Flask:
-        config = base_config(redis_server.url, sqlite_url, **{**settings, **overrides})
+        config = base_config(redis_url, sqlite_url, **{**settings, **overrides})
         app = factory(config)
         app.config["TESTING"] = True
         made.append(app)

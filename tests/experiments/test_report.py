@@ -158,3 +158,15 @@ def test_scaling_measured_every_replica_count(headline):
         points = headline["scaling"][server]
         assert set(points) == {"1", "2"}
         assert all(p["rps"] > 10 for p in points.values())
+
+
+def test_the_store_sections_say_distance_and_failover(quick_report: Path):
+    html = (quick_report / "index.html").read_text()
+    assert "8. How far away is your Redis?" in html
+    assert "9. What does a failover undo?" in html
+    store = json.loads((quick_report / "summary.json").read_text())["store"]
+    assert store["signature_check_us"] > 0
+    assert "crossover_ms" in store
+    # The rule the lab never breaks: a revocation confirmed with WAIT survives the failover.
+    assert store["revocations_confirmed_wait"] > 0
+    assert store["revocations_lost_wait"] == 0

@@ -140,3 +140,17 @@ def test_haproxy_accepts_the_lab_configuration(tmp_path, policy):
     result = haproxy_check(tmp_path, servers, policy)
     assert result.returncode == 0, result.stderr
     assert "WARNING" not in result.stderr
+
+
+def test_the_sentinel_profile_has_the_labs_failover_topology():
+    sentinels = [name for name in SERVICES if name.startswith("sentinel-")]
+    assert len(sentinels) == 3
+    assert "--replicaof" in SERVICES["redis-replica"]["command"]
+    for name in [*sentinels, "redis-replica"]:
+        assert SERVICES[name]["profiles"] == ["sentinel"]
+    script = SERVICES["sentinel-1"]["command"][-1]
+    assert "sentinel monitor authlab redis 6379 2" in script  # quorum 2 of 3
+    for server in ("session", "jwt"):
+        env = SERVICES[server]["environment"]
+        assert env["REDIS_SENTINELS"] == "${REDIS_SENTINELS:-}"
+        assert env["REDIS_SENTINEL_MASTER"] == "authlab"

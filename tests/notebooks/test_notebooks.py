@@ -31,6 +31,8 @@ def test_every_lesson_is_there():
         "03-stolen-cookie",
         "04-scaling",
         "05-failures",
+        "06-distance",
+        "07-failover",
     ):
         assert lesson in names
     index = (NOTEBOOKS_DIR / "00-index.ipynb").read_text()

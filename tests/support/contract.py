@@ -59,12 +59,17 @@ class Server:
     @property
     def promises(self) -> Promises:
         """What this configuration promises (PROMISES)."""
-        return PROMISES[self.name]
+        return PROMISES[self.configuration]
+
+    @property
+    def configuration(self) -> str:
+        """The entry of SERVERS ("session@0.2ms" is "session" with Redis behind a proxy)."""
+        return self.name.split("@")[0]
 
     @property
     def mechanism(self) -> str:
         """ "session" or "jwt"."""
-        return "session" if self.name.startswith("session") else "jwt"
+        return "session" if self.configuration.startswith("session") else "jwt"
 
 
 class AuthActions:

@@ -80,6 +80,11 @@ class SessionStore(ABC):
     def ping(self) -> bool:
         """Whether the store answers."""
 
+    def redis_client(self) -> Any:
+        """The Redis connection revocations are written on, for REVOCATION_DURABILITY's WAIT
+        (None: this store is not in Redis)."""
+        return None
+
     def vouch(self, revocation: Revocation) -> Revocation:
         """What the last delete really achieved (a store that caches may have to say less)."""
         return revocation

@@ -170,6 +170,9 @@ class CachedStore(SessionStore):
         self._local.delivery = delivery
         return delivery
 
+    def redis_client(self) -> Any:
+        return self.redis.redis_client()
+
     def vouch(self, revocation: Revocation) -> Revocation:
         """`revoked: true` only if every live replica dropped its cached copy; else until when."""
         delivery: Delivery | None = getattr(self._local, "delivery", None)

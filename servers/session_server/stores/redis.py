@@ -93,6 +93,9 @@ class RedisStore(RedisBacked, SessionStore):
         self._create = client.register_script(CREATE_SCRIPT)
         self._delete = client.register_script(DELETE_SCRIPT)
 
+    def redis_client(self) -> redis.Redis:
+        return self.client
+
     def create(self, key: str, record: SessionRecord, idle: int, max_per_user: int) -> list[str]:
         now = time.time()
         ttl_ms = int(min(idle, record.expires_at - now) * 1000)

@@ -1,0 +1,288 @@
+"""What does a failover undo? Crash the Redis primary under revocation load, then check every
+credential the servers vouched for.
+
+Clients log in and out in a loop on both servers (the session server, and the JWT server in
+denylist mode, the one whose logout writes to Redis); every other login is kept, every other one
+is logged out. At `before` seconds the primary is killed (SIGKILL); the sentinels promote the
+replica; the servers follow by themselves. Once they serve again the crashed node is restarted
+(it rejoins as a replica) and the load goes on a little. Then every credential is tried:
+- a kept login that no longer works is a **login lost** (the session was not on the replica);
+- a logout that answered `"revoked": true` and whose credential works again is a **revocation
+  lost**: the security failure. With REVOCATION_DURABILITY=wait an answer says `true` only once
+  a replica acknowledged it, so by construction none should be lost; the price is the answers
+  that say `false` (no replica to confirm) while the crashed node is away.
+The error window is the time from the crash to the last 503 (or connection error).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from matplotlib.figure import Figure
+
+from ..api import Lab
+from .labs import LabPool
+
+SERVERS = ("session", "jwt")
+DURABILITIES = ("none", "wait")
+PASSWORD = "failover-password-1"  # noqa: S105 (a throwaway test account)
+TIMEOUT = 5
+
+
+@dataclass
+class Ledger:
+    """What one server promised during a run, and what its clients saw."""
+
+    server: str
+    kept: list[dict[str, str]] = field(default_factory=list)
+    revoked: list[dict[str, str]] = field(default_factory=list)
+    unconfirmed: int = 0
+    events: list[tuple[float, str, int]] = field(default_factory=list)
+    #: Milliseconds of each logout that answered 200 (WAIT makes them longer).
+    logout_ms: list[float] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, t: float, what: str, status: int) -> None:
+        """One request's time (s since start), kind and status."""
+        with self.lock:
+            self.events.append((t, what, status))
+
+
+def _account(url: str) -> dict[str, str]:
+    user = {"email": f"fo-{uuid.uuid4().hex[:12]}@example.com", "password": PASSWORD}
+    response = requests.post(f"{url}/auth/register", json={**user, "name": "F"}, timeout=TIMEOUT)
+    response.raise_for_status()
+    return user
+
+
+def _cycle(url: str, user: dict, ledger: Ledger, start: float, keep: bool) -> None:
+    """One login, one /auth/me, and (every other time) one logout."""
+    client = requests.Session()
+    try:
+        answer = client.post(f"{url}/auth/login", json=user, timeout=TIMEOUT)
+        ledger.note(time.perf_counter() - start, "login", answer.status_code)
+        if answer.status_code != 200:
+            return
+        cookies = dict(client.cookies)
+        me = client.get(f"{url}/auth/me", timeout=TIMEOUT)
+        ledger.note(time.perf_counter() - start, "me", me.status_code)
+        if keep:
+            with ledger.lock:
+                ledger.kept.append(cookies)
+            return
+        sent = time.perf_counter()
+        out = client.post(f"{url}/auth/logout", timeout=TIMEOUT)
+        ledger.note(time.perf_counter() - start, "logout", out.status_code)
+        if out.status_code == 200:
+            with ledger.lock:
+                ledger.logout_ms.append((time.perf_counter() - sent) * 1000)
+                if out.json().get("revoked") is True:
+                    ledger.revoked.append(cookies)
+                else:
+                    ledger.unconfirmed += 1
+    except requests.RequestException:
+        ledger.note(time.perf_counter() - start, "error", 0)
+    finally:
+        client.close()
+
+
+def _worker(url: str, ledger: Ledger, start: float, stop: threading.Event, pace: float) -> None:
+    user = _account(url)
+    keep = False
+    while not stop.is_set():
+        began = time.perf_counter()
+        _cycle(url, user, ledger, start, keep)
+        keep = not keep
+        time.sleep(max(0.0, pace - (time.perf_counter() - began)))
+
+
+def _works(url: str, cookies: dict[str, str]) -> int:
+    try:
+        return requests.get(f"{url}/auth/me", cookies=cookies, timeout=TIMEOUT).status_code
+    except requests.RequestException:
+        return 0
+
+
+def _wait_serving(lab: Lab, bound: float) -> float:
+    """Until a fresh login and /auth/me work on the session server again; seconds waited."""
+    started = time.perf_counter()
+    user = _account_when_up(lab.session_url, started + bound)
+    while time.perf_counter() - started < bound:
+        client = requests.Session()
+        try:
+            url = lab.session_url
+            if (
+                client.post(f"{url}/auth/login", json=user, timeout=TIMEOUT).ok
+                and client.get(f"{url}/auth/me", timeout=TIMEOUT).ok
+            ):
+                return time.perf_counter() - started
+        except requests.RequestException:
+            pass
+        finally:
+            client.close()
+        time.sleep(0.1)
+    raise TimeoutError(f"the servers did not recover within {bound:g} s")
+
+
+def _account_when_up(url: str, deadline: float) -> dict[str, str]:
+    while True:
+        try:
+            return _account(url)
+        except requests.RequestException:
+            if time.perf_counter() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def crash_run(
+    lab: Lab,
+    *,
+    threads: int = 2,
+    before: float = 1.5,
+    after: float = 1.5,
+    pace: float = 0.02,
+    recovery_bound: float = 60.0,
+) -> dict[str, Any]:
+    """One crash of the primary under load on both servers; the ledger of each server."""
+    ledgers = {server: Ledger(server) for server in SERVERS}
+    stop = threading.Event()
+    start = time.perf_counter()
+    workers = [
+        threading.Thread(
+            target=_worker, args=(lab.url(s), ledgers[s], start, stop, pace), daemon=True
+        )
+        for s in SERVERS
+        for _ in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        time.sleep(before)
+        crash_at = time.perf_counter() - start
+        crashed = lab.redis_kill_primary()
+        recovered_after = _wait_serving(lab, recovery_bound)
+        lab.redis_start()  # the crashed node rejoins, as a replica of the new primary
+        rejoined_at = time.perf_counter() - start
+        time.sleep(after)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(30)
+    rows = [_account_for(lab, ledgers[s], crash_at) for s in SERVERS]
+    return {
+        "crashed": crashed,
+        "new_primary": lab.redis_primary(),
+        "crash_at": crash_at,
+        "recovered_after_s": recovered_after,
+        "rejoined_at": rejoined_at,
+        "rows": rows,
+    }
+
+
+def _account_for(lab: Lab, ledger: Ledger, crash_at: float) -> dict[str, Any]:
+    url = lab.url(ledger.server)
+    errors_after = [t for t, _, status in ledger.events if t >= crash_at and status in (0, 503)]
+    other_errors = [s for _, _, s in ledger.events if s not in (0, 200, 401, 503)]
+    return {
+        "server": ledger.server,
+        "mode": lab.config.session_store if ledger.server == "session" else lab.config.jwt_mode,
+        "requests": len(ledger.events),
+        "errors_503": len(errors_after),
+        "other_errors": len(other_errors),
+        "error_window_s": (max(errors_after) - crash_at) if errors_after else 0.0,
+        "logins_kept": len(ledger.kept),
+        "logins_lost": sum(1 for c in ledger.kept if _works(url, c) != 200),
+        "revocations_confirmed": len(ledger.revoked),
+        "revocations_lost": sum(1 for c in ledger.revoked if _works(url, c) == 200),
+        "revocations_unconfirmed": ledger.unconfirmed,
+        "logout_p50_ms": statistics.median(ledger.logout_ms) if ledger.logout_ms else None,
+    }
+
+
+def failover_study(
+    pool: LabPool,
+    durabilities: tuple[str, ...] = DURABILITIES,
+    *,
+    threads: int = 2,
+    before: float = 1.5,
+    after: float = 1.5,
+) -> dict[str, Any]:
+    """The crash once per REVOCATION_DURABILITY setting, on a Sentinel lab."""
+    runs = []
+    for durability in durabilities:
+        env = {**pool.defaults()["env"], "REVOCATION_DURABILITY": durability}
+        # Tokens that outlive the run: a kept login that stops working is lost, not expired.
+        lab = pool.get(redis_topology="sentinel", jwt_mode="denylist", access_ttl=600, env=env)
+        run = crash_run(lab, threads=threads, before=before, after=after)
+        for row in run["rows"]:
+            row["durability"] = durability
+        runs.append({"durability": durability, **run})
+    return {
+        "runs": runs,
+        "rows": [row for run in runs for row in run["rows"]],
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+
+
+def failover_table(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per durability setting and server, for people."""
+    return [
+        {
+            "durability": r["durability"],
+            "server": r["server"],
+            "mode": r["mode"],
+            "503s": r["errors_503"],
+            "error window (s)": round(r["error_window_s"], 2),
+            "logins kept / lost": f"{r['logins_kept']} / {r['logins_lost']}",
+            "revocations confirmed / lost": f"{r['revocations_confirmed']} / "
+            f"{r['revocations_lost']}",
+            "answered revoked: false": r["revocations_unconfirmed"],
+            "logout p50 (ms)": round(r["logout_p50_ms"], 1) if r["logout_p50_ms"] else None,
+        }
+        for r in result["rows"]
+    ]
+
+
+def plot(result: dict[str, Any]) -> Figure:
+    """Per durability setting and server: the error window, and revocations confirmed vs lost."""
+    fig = Figure(figsize=(10, 3.2), layout="constrained")
+    window, counts = fig.subplots(1, 2)
+    rows = result["rows"]
+    labels = [f"{r['server']}\n{r['durability']}" for r in rows]
+    xs = list(range(len(rows)))
+    window.bar(xs, [r["error_window_s"] for r in rows], color="#9e9e9e")
+    window.set_ylabel("seconds of 503 after the crash")
+    window.set_title("How long the servers answer 503")
+    width = 0.27
+    counts.bar([x - width for x in xs], [r["revocations_confirmed"] for r in rows], width,
+               color="#2a9d3c", label="revoked: true")  # fmt: skip
+    counts.bar(xs, [r["revocations_lost"] for r in rows], width, color="#d62728",
+               label="revoked: true, works again (lost)")  # fmt: skip
+    counts.bar([x + width for x in xs], [r["revocations_unconfirmed"] for r in rows], width,
+               color="#ff7f0e", label="revoked: false (not confirmed)")  # fmt: skip
+    counts.set_title("Logouts during the run")
+    counts.legend(fontsize=7)
+    for ax in (window, counts):
+        ax.set_xticks(xs, labels, fontsize=8)
+        ax.grid(alpha=0.3, axis="y")
+    return fig
+
+
+def headline(result: dict[str, Any] | None) -> dict[str, Any]:
+    """The numbers to quote: revocations lost with and without WAIT, and the error window."""
+    if not result:
+        return {}
+    found: dict[str, Any] = {}
+    for durability in dict.fromkeys(r["durability"] for r in result["rows"]):
+        mine = [r for r in result["rows"] if r["durability"] == durability]
+        found[f"revocations_lost_{durability}"] = sum(r["revocations_lost"] for r in mine)
+        found[f"revocations_confirmed_{durability}"] = sum(r["revocations_confirmed"] for r in mine)
+        found[f"error_window_s_{durability}"] = round(max(r["error_window_s"] for r in mine), 2)
+    return found

@@ -1,0 +1,370 @@
+"""A latency proxy: Redis "across a network" on one machine, where `tc netem` is not available.
+
+    python -m lab.latency_proxy --route 7001:6379 --latency 1ms:0.2ms
+
+Each route listens on 127.0.0.1:LISTEN and relays every connection to 127.0.0.1:UPSTREAM. Bytes
+are relayed exactly as they come, in order (pipelines, Lua, pub/sub: Redis never knows), but each
+chunk is held back before it is passed on: half the round-trip latency on the way there, half on
+the way back, so one request/answer round trip costs at least LATENCY more. With jitter J each
+direction adds a random extra between 0 and J/2 (never below the base: a network is never faster
+than its distance), and a chunk never overtakes the one before it (TCP keeps order).
+
+Why `select` and not epoll: asyncio's default selector sleeps in whole milliseconds, which would
+turn a 0.2 ms delay into 1 ms; `select()` takes microseconds. At 0 ms nothing is queued: a chunk
+is written the moment it is read, so the proxy's own cost can be measured (`measure_overhead`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import platform
+import random
+import re
+import selectors
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+#: "1ms", "0.2ms", "200us", "0.001s", "1" (milliseconds when no unit is given).
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(ms|us|µs|s)?\s*$")
+_UNIT_SECONDS = {"ms": 1e-3, "us": 1e-6, "µs": 1e-6, "s": 1.0, None: 1e-3}
+
+#: Above this a "distance" is a configuration mistake, not a network (cross-region is ~100 ms).
+MAX_LATENCY_S = 0.5
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Round-trip latency added by the proxy, and its jitter, in seconds."""
+
+    delay: float = 0.0
+    jitter: float = 0.0
+
+    @classmethod
+    def parse(cls, text: str) -> Latency:
+        """`1ms` or `1ms:0.2ms` (delay:jitter); ValueError on anything else."""
+        parts = text.split(":")
+        if len(parts) > 2:
+            raise ValueError(f"expected DELAY or DELAY:JITTER (e.g. 1ms:0.2ms), got {text!r}")
+        values = [_seconds(part) for part in parts]
+        latency = cls(values[0], values[1] if len(values) == 2 else 0.0)
+        if latency.delay + latency.jitter > MAX_LATENCY_S:
+            raise ValueError(f"{text!r} is more than {MAX_LATENCY_S * 1000:g} ms")
+        return latency
+
+    def one_way(self) -> float:
+        """The delay for one chunk in one direction: half the round trip, plus jitter."""
+        extra = random.uniform(0.0, self.jitter / 2) if self.jitter else 0.0  # noqa: S311
+        return self.delay / 2 + extra
+
+    def __str__(self) -> str:
+        text = f"{self.delay * 1000:g}ms"
+        return text + (f":{self.jitter * 1000:g}ms" if self.jitter else "")
+
+
+def _seconds(text: str) -> float:
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (e.g. 1ms, 200us)")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class _Direction:
+    """One direction of one connection: chunks wait in order until their release time."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, latency: Latency):
+        self.loop = loop
+        self.latency = latency
+        self.target: asyncio.Transport | None = None
+        self.queue: collections.deque[tuple[float, bytes]] = collections.deque()
+        self.last_release = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+        self.eof = False
+
+    def push(self, data: bytes) -> None:
+        """Pass `data` on after its delay (at once when there is no delay and no backlog)."""
+        if not self.latency.delay and not self.latency.jitter and not self.queue and self.target:
+            self.target.write(data)
+            return
+        release = max(self.last_release, self.loop.time() + self.latency.one_way())
+        self.last_release = release
+        self.queue.append((release, data))
+        self._schedule()
+
+    def finish(self) -> None:
+        """The sender is done: close the target once everything queued is delivered."""
+        self.eof = True
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self.timer is None and self.target is not None:
+            when = self.queue[0][0] if self.queue else self.loop.time()
+            self.timer = self.loop.call_at(when, self._flush)
+
+    def _flush(self) -> None:
+        self.timer = None
+        target = self.target
+        if target is None or target.is_closing():
+            self.queue.clear()
+            return
+        now = self.loop.time()
+        while self.queue and self.queue[0][0] <= now:
+            target.write(self.queue.popleft()[1])
+        if self.queue:
+            self._schedule()
+        elif self.eof:
+            target.close()
+
+
+class _Side(asyncio.Protocol):
+    """One socket of a relayed connection (the client's or Redis's)."""
+
+    def __init__(self, outgoing: _Direction, incoming: _Direction):
+        self.outgoing = outgoing  # what this side sends, on its way to the other side
+        self.incoming = incoming  # what the other side sends, to be written here
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.incoming.target = transport
+        if self.incoming.queue or self.incoming.eof:
+            self.incoming._schedule()  # noqa: SLF001 (same module)
+
+    def data_received(self, data: bytes) -> None:
+        self.outgoing.push(data)
+
+    def eof_received(self) -> bool:
+        self.outgoing.finish()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.outgoing.finish()
+
+
+class Route:
+    """Relays LISTEN -> UPSTREAM with the given latency."""
+
+    def __init__(self, listen: int, upstream: int, latency: Latency, host: str = "127.0.0.1"):
+        self.listen = listen
+        self.upstream = upstream
+        self.latency = latency
+        self.host = host
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        """Listen for clients."""
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(
+            lambda: self._client_side(loop), self.host, self.listen, reuse_address=True
+        )
+
+    def _client_side(self, loop: asyncio.AbstractEventLoop) -> _Side:
+        to_redis = _Direction(loop, self.latency)
+        to_client = _Direction(loop, self.latency)
+        side = _Side(to_redis, to_client)
+        loop.create_task(self._connect_upstream(loop, side, to_redis, to_client))
+        return side
+
+    async def _connect_upstream(
+        self, loop: asyncio.AbstractEventLoop, client: _Side, to_redis, to_client
+    ) -> None:
+        try:
+            await loop.create_connection(
+                lambda: _Side(to_client, to_redis), self.host, self.upstream
+            )
+        except OSError:
+            # Redis is down: the client sees its connection closed, as with a dead host.
+            if client.transport is not None:
+                client.transport.close()
+
+    def close(self) -> None:
+        """Stop listening (open connections end with the process)."""
+        if self.server is not None:
+            self.server.close()
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """An event loop whose timers are precise to microseconds (select), not milliseconds."""
+    return asyncio.SelectorEventLoop(selectors.SelectSelector())
+
+
+async def serve(routes: Sequence[Route]) -> None:
+    """Run the routes until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    for route in routes:
+        await route.start()
+        print(f"relaying 127.0.0.1:{route.listen} -> :{route.upstream} (+{route.latency})")
+    await stop.wait()
+    for route in routes:
+        route.close()
+
+
+def _route(text: str) -> tuple[int, int]:
+    listen, sep, upstream = text.partition(":")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected LISTEN:UPSTREAM ports, got {text!r}")
+    return int(listen), int(upstream)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m lab.latency_proxy --route LISTEN:UPSTREAM ... --latency 1ms[:JITTER]`."""
+    parser = argparse.ArgumentParser(prog="python -m lab.latency_proxy", description=__doc__)
+    parser.add_argument("--route", type=_route, action="append", required=True)
+    parser.add_argument("--latency", type=Latency.parse, default=Latency())
+    args = parser.parse_args(argv)
+    routes = [Route(listen, upstream, args.latency) for listen, upstream in args.route]
+    loop = new_event_loop()
+    try:
+        loop.run_until_complete(serve(routes))
+    finally:
+        loop.close()
+    return 0
+
+
+# -- measuring the proxy itself ----------------------------------------------------------------
+
+
+def ping_round_trips(port: int, count: int) -> list[float]:
+    """`count` PINGs on one redis-py connection to 127.0.0.1:port; seconds each."""
+    import redis
+
+    client = redis.Redis(port=port, socket_timeout=5)
+    try:
+        client.ping()  # connect first: the first round trip pays the handshake
+        times = []
+        for _ in range(count):
+            start = time.perf_counter()
+            client.ping()
+            times.append(time.perf_counter() - start)
+        return times
+    finally:
+        client.close()
+
+
+def measure_overhead(redis_port: int, proxy_port: int, count: int = 2000, rounds: int = 3):
+    """Median PING round trip direct and through a 0 ms proxy, interleaved `rounds` times."""
+    direct: list[float] = []
+    proxied: list[float] = []
+    for _ in range(rounds):
+        direct += ping_round_trips(redis_port, count // rounds)
+        proxied += ping_round_trips(proxy_port, count // rounds)
+    return {
+        "pings": len(direct),
+        "direct_p50_us": statistics.median(direct) * 1e6,
+        "proxied_p50_us": statistics.median(proxied) * 1e6,
+        "overhead_p50_us": (statistics.median(proxied) - statistics.median(direct)) * 1e6,
+    }
+
+
+def start_proxy(listen: int, upstream: int, latency: str) -> subprocess.Popen:
+    """A proxy process of our own (tests, `proxy-cost`), listening once this returns."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab.latency_proxy", "--route", f"{listen}:{upstream}",
+         "--latency", latency],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", listen)) == 0:
+                return proc
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("the latency proxy did not start")
+
+
+def stop_proxy(proc: subprocess.Popen) -> None:
+    """Stop a proxy started by `start_proxy`, by pid."""
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def measure_cost(pings: int = 1500, settings: Sequence[str] = ("0.2ms", "1ms", "2ms")) -> dict:
+    """The proxy's own cost at 0 ms, and the round trip it achieves at a few settings."""
+    from .processes import free_port
+    from .redis_server import RedisProcess
+
+    redis_proc = RedisProcess()
+    redis_proc.start()
+    rows = []
+    try:
+        port = free_port()
+        proc = start_proxy(port, redis_proc.port, "0ms")
+        try:
+            overhead = measure_overhead(redis_proc.port, port, pings)
+        finally:
+            stop_proxy(proc)
+        for setting in settings:
+            proc = start_proxy(port, redis_proc.port, setting)
+            try:
+                times = ping_round_trips(port, max(100, pings // 5))
+            finally:
+                stop_proxy(proc)
+            rows.append(
+                {
+                    "setting": setting,
+                    "configured_us": Latency.parse(setting).delay * 1e6,
+                    "p50_us": statistics.median(times) * 1e6,
+                    "min_us": min(times) * 1e6,
+                }
+            )
+    finally:
+        redis_proc.close()
+    return {"overhead": overhead, "settings": rows}
+
+
+def print_cost() -> int:
+    """`python -m lab redis proxy-cost`: the table, stamped with commit, date and machine."""
+    result = measure_cost()
+    o = result["overhead"]
+    print(stamp())
+    print(f"redis-py PING round trip, median of {o['pings']} (interleaved, one connection):")
+    print(f"  direct                   {o['direct_p50_us']:8.1f} us")
+    print(f"  through the proxy, 0 ms  {o['proxied_p50_us']:8.1f} us")
+    print(f"  the proxy's own cost     {o['overhead_p50_us']:8.1f} us per round trip")
+    print("\nsetting   added (configured)   PING p50 through it   min")
+    for row in result["settings"]:
+        print(
+            f"{row['setting']:<9} {row['configured_us']:10.0f} us {row['p50_us']:17.0f} us"
+            f" {row['min_us']:9.0f} us"
+        )
+    print(
+        "\nA delayed round trip costs the setting plus the proxy's own cost plus how late the"
+        "\nOS wakes the proxy (more on a busy machine); it is never shorter than the setting."
+    )
+    return 0
+
+
+def stamp() -> str:
+    """Commit, date and machine, for every printed measurement."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False,
+            cwd=Path(__file__).resolve().parents[1],
+        ).stdout.strip()  # fmt: skip
+    except OSError:
+        commit = "unknown"
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return f"commit {commit or 'unknown'}, {when}, {platform.node()} ({os.cpu_count()} CPUs)"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,134 @@
+"""A Redis that fails over: the servers follow Sentinel to the new primary by themselves, and a
+revocation confirmed with REVOCATION_DURABILITY=wait survives the crash of the primary.
+
+One small lab of its own (one replica per server, a primary, a replica, three sentinels): the
+shared lab of the other lab tests runs a single Redis.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from lab import Lab
+from servers.session_server import create_app
+from tests.support.settings import base_config
+
+PASSWORD = "correct-horse-battery-staple"
+TIMEOUT = 5
+#: Seconds the servers may take to find the new primary (down-after 1 s, election, promotion).
+RECOVERY_BOUND = 30
+
+
+@pytest.fixture(scope="module")
+def sentinel_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """A lab with a Sentinel group, the denylist JWT mode, and revocations that wait."""
+    lab = Lab(
+        replicas=1,
+        jwt_mode="denylist",
+        bcrypt_rounds=4,
+        redis_topology="sentinel",
+        env={"REVOCATION_DURABILITY": "wait"},
+        state_dir=tmp_path_factory.mktemp("sentinel-lab"),
+        timeout=90,
+    )
+    with lab:
+        yield lab
+
+
+def logged_in(base_url: str) -> requests.Session:
+    """A new user, logged in (the cookie in the returned client)."""
+    user = {"email": f"s-{uuid.uuid4().hex[:10]}@example.com", "password": PASSWORD}
+    created = requests.post(
+        f"{base_url}/auth/register", json={**user, "name": "S"}, timeout=TIMEOUT
+    )
+    assert created.status_code == 201, created.text
+    client = requests.Session()
+    assert client.post(f"{base_url}/auth/login", json=user, timeout=TIMEOUT).status_code == 200
+    return client
+
+
+def stolen_copy(client: requests.Session) -> requests.Session:
+    """A second client holding the same cookies: what a thief keeps after the owner logs out."""
+    thief = requests.Session()
+    thief.cookies.update(client.cookies)
+    return thief
+
+
+def test_the_lab_runs_a_primary_a_replica_and_three_sentinels(sentinel_lab: Lab):
+    store = sentinel_lab.status()["store"]
+    assert store["topology"] == "sentinel"
+    assert store["primary"] == "redis"
+    assert [row["role"] for row in store["nodes"]] == ["master", "slave"]
+    assert [row["running"] for row in store["sentinels"]] == [True, True, True]
+
+
+def test_a_confirmed_revocation_survives_the_crash_of_the_primary(sentinel_lab: Lab):
+    session_url, jwt_url = sentinel_lab.session_url, sentinel_lab.jwt_url
+    kept = {url: logged_in(url) for url in (session_url, jwt_url)}
+    stolen = {}
+    for url in (session_url, jwt_url):
+        owner = logged_in(url)
+        stolen[url] = stolen_copy(owner)
+        answer = owner.post(f"{url}/auth/logout", timeout=TIMEOUT).json()
+        assert answer["revoked"] is True, answer  # a replica acknowledged it (WAIT)
+
+    crashed = sentinel_lab.redis_kill_primary()
+    assert crashed == "redis"
+    # At once: the primary is gone and the sentinels do not know yet. Fail closed, in JSON.
+    during = kept[session_url].get(f"{session_url}/auth/me", timeout=TIMEOUT)
+    assert during.status_code == 503
+    assert during.json()["error"] == "store_unavailable"
+
+    # No restart of any server: they ask the sentinels again until the new primary answers.
+    deadline = time.monotonic() + RECOVERY_BOUND
+    while kept[session_url].get(f"{session_url}/auth/me", timeout=TIMEOUT).status_code != 200:
+        assert time.monotonic() < deadline, "the session server never found the new primary"
+        time.sleep(0.2)
+    assert sentinel_lab.redis_primary() == "redis-replica-1"
+
+    for url in (session_url, jwt_url):
+        assert kept[url].get(f"{url}/auth/me", timeout=TIMEOUT).status_code == 200  # login kept
+        assert stolen[url].get(f"{url}/auth/me", timeout=TIMEOUT).status_code == 401  # still dead
+
+    # The new primary has no replica now: a revocation cannot be confirmed, and says so.
+    owner = logged_in(jwt_url)
+    answer = owner.post(f"{jwt_url}/auth/logout", timeout=TIMEOUT).json()
+    assert answer["revoked"] is False
+    assert "no replica acknowledged" in answer["message"]
+
+    # The crashed node comes back as a replica of the new primary; confirmations work again.
+    sentinel_lab.redis_start()
+    owner = logged_in(jwt_url)
+    answer = owner.post(f"{jwt_url}/auth/logout", timeout=TIMEOUT).json()
+    assert answer["revoked"] is True, answer
+
+
+def test_a_planned_failover_switches_the_primary(sentinel_lab: Lab):
+    client = logged_in(sentinel_lab.session_url)
+    before = sentinel_lab.redis_primary()
+    after = sentinel_lab.redis_failover()
+    assert after is not None and after != before
+    deadline = time.monotonic() + RECOVERY_BOUND
+    while client.get(f"{sentinel_lab.session_url}/auth/me", timeout=TIMEOUT).status_code != 200:
+        assert time.monotonic() < deadline, "the session server never followed the switch"
+        time.sleep(0.2)
+
+
+def test_without_a_replica_wait_never_claims_a_revocation(redis_server, sqlite_url):
+    """One Redis, no replica: REVOCATION_DURABILITY=wait answers revoked: false, with why."""
+    config = base_config(redis_server.url, sqlite_url, revocation_durability="wait")
+    config["revocation_wait_timeout_ms"] = 50
+    app = create_app(config)
+    client = app.test_client()
+    user = {"email": "w@example.com", "password": PASSWORD}
+    assert client.post("/auth/register", json={**user, "name": "W"}).status_code == 201
+    assert client.post("/auth/login", json=user).status_code == 200
+    answer = client.post("/auth/logout").get_json()
+    assert answer["revoked"] is False
+    assert answer["durability"] == "not acknowledged by any replica"
+    assert "50 ms" in answer["message"]
