@@ -8,11 +8,13 @@ PYTHON  := $(BIN)/python
 
 setup: system-packages $(VENV)/.installed  ## everything a fresh Debian machine needs
 
-# redis-server and haproxy run the lab; install them only when missing (Debian/Ubuntu: apt).
+# redis-server and haproxy run the lab, wrk loads it (`lab bench --http`);
+# install them only when missing (Debian/Ubuntu: apt).
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v haproxy >/dev/null 2>&1 || missing="$$missing haproxy"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  if command -v apt-get >/dev/null 2>&1; then \
