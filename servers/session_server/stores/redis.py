@@ -1,9 +1,18 @@
 """The Redis store: every replica sees every session, and an authenticated request costs one
 round trip.
 
-Layout (all keys hashed: a dump of Redis hands out no live cookie):
-    sess:<sha256(id)>    the record, JSON; TTL = min(idle timeout, time left to the absolute one)
-    usess:<user id>      sorted set of that user's session hashes, scored by creation time
+Layout, packed for memory (about 280 bytes per live session, index included; `python -m lab
+bench --memory` measures it). Every key is derived from a hash of the id: a dump of Redis
+hands out no live cookie.
+    s:<first 15 bytes of sha256(id), base64url>   the record, packed (see `pack`); TTL = min(idle
+                                                  timeout, time left to the absolute one)
+    u:<user id // 64>                             the per-user index, 64 users to one sorted set:
+                                                  members "<user id>:<sha256(id), base64url>",
+                                                  all scored 0, so ZRANGEBYLEX finds one user's
+    ua:<6 characters of a hash of the User-Agent>  the User-Agent string, stored once for every
+                                                  session that shares it
+Small sorted sets and short strings stay in Redis's compact encodings (listpack, embedded
+strings); a key of their own per session and per user would cost ~150 bytes each.
 
 Reading a session and sliding its idle timeout is one Lua script (one round trip); nothing else
 is written when nothing changed. Compare the tutorial's connect-redis, which touches the key and
@@ -13,6 +22,9 @@ record each time.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import math
 import time
 
 import redis
@@ -21,59 +33,187 @@ from ...core.errors import StoreUnavailable
 from ...core.redis_client import REDIS_DOWN
 from .base import ListedSession, SessionRecord, SessionStore
 
-SESSION_PREFIX = "sess:"
-INDEX_PREFIX = "usess:"
+SESSION_PREFIX = "s:"
+INDEX_PREFIX = "u:"
+UA_PREFIX = "ua:"
+#: Users per index bucket: small enough to stay a listpack (zset-max-listpack-entries 128).
+USERS_PER_BUCKET = 64
+#: Separates packed fields; emails and IPs cannot contain it, the name comes last.
+SEP = "\x1f"
+B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def b36(n: int) -> str:
+    """A non-negative integer in base 36 (Lua reads it back with tonumber(s, 36))."""
+    out = ""
+    while True:
+        n, digit = divmod(n, 36)
+        out = B36[digit] + out
+        if n == 0:
+            return out
+
+
+def b64(raw: bytes) -> str:
+    """Base64url without padding: 4 characters per 3 bytes, against hex's 6."""
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def session_key(key: str) -> str:
+    """The record's Redis key for a store key (64 hex characters of sha256(id)): 120 bits of
+    the hash are plenty to find it, and still nothing an attacker can turn into a cookie.
+    (15 bytes are 20 base64 characters, the first 20 of the full hash's: Lua cuts them out.)"""
+    return SESSION_PREFIX + b64(bytes.fromhex(key)[:15])
+
+
+def index_key(user_id: int) -> str:
+    """The index bucket that holds this user's sessions."""
+    return INDEX_PREFIX + str(user_id // USERS_PER_BUCKET)
+
+
+def index_member(user_id: int, key: str) -> str:
+    """The index entry of one session: its owner, then the full hash (the API's session id)."""
+    return f"{user_id}:{b64(bytes.fromhex(key))}"
+
+
+def key_of_member(member: str) -> str:
+    """The store key (64 hex) back from an index entry."""
+    digest = member.split(":", 1)[1]
+    return base64.urlsafe_b64decode(digest + "=" * (-len(digest) % 4)).hex()
+
+
+def ua_id(user_agent: str) -> str:
+    """A short name for a User-Agent string (36 bits of its hash)."""
+    return b64(hashlib.blake2b(user_agent.encode(), digest_size=6).digest())[:6]
+
+
+def pack(record: SessionRecord) -> str:
+    """The record as one short string: absolute deadline and creation (ms, base 36, fixed
+    order), User-Agent id, IP, then the user: id, role, email, name (last: it may hold SEP)."""
+    user = record.user
+    fields = [
+        b36(math.ceil(record.expires_at * 1000)),
+        b36(round(record.created * 1000)),
+        ua_id(record.user_agent) if record.user_agent else "",
+        record.ip,
+        str(user["id"]),
+        str(user["role"]),
+        str(user["email"]),
+        str(user["name"]),
+    ]
+    return SEP.join(fields)
+
+
+def unpack(raw: str, user_agent: str) -> SessionRecord:
+    """The record back from `pack`, with the User-Agent looked up by the read."""
+    expires, created, _ua, ip, user_id, role, email, name = raw.split(SEP, 7)
+    return SessionRecord(
+        user={"id": int(user_id), "email": email, "name": name, "role": role},
+        created=int(created, 36) / 1000,
+        expires_at=int(expires, 36) / 1000,
+        user_agent=user_agent,
+        ip=ip,
+    )
+
 
 # Read and slide in one round trip; enforce the absolute deadline on the server side too.
+# Returns the record and its User-Agent string.
 READ_SCRIPT = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
-local rec = cjson.decode(raw)
-local left_ms = math.floor((rec['expires_at'] - tonumber(ARGV[1])) * 1000)
-local ttl_ms = math.min(tonumber(ARGV[2]) * 1000, left_ms)
+local sep = string.char(31)
+local cut = string.find(raw, sep, 1, true)
+local left_ms = tonumber(string.sub(raw, 1, cut - 1), 36) - tonumber(ARGV[1]) * 1000
+local ttl_ms = math.floor(math.min(tonumber(ARGV[2]) * 1000, left_ms))
 if ttl_ms <= 0 then
   redis.call('DEL', KEYS[1])
   return false
 end
 redis.call('PEXPIRE', KEYS[1], ttl_ms)
-return raw
+local after = string.find(raw, sep, cut + 1, true)
+local ua_id = string.sub(raw, after + 1, string.find(raw, sep, after + 1, true) - 1)
+local ua = ''
+if ua_id ~= '' then ua = redis.call('GET', ARGV[3] .. ua_id) or '' end
+return {raw, ua}
+"""
+
+# Lua helpers shared by the scripts below: a user's index entries, and an entry's record key.
+ENTRIES = """
+local function entries(index, user)
+  return redis.call('ZRANGEBYLEX', index, '[' .. user .. ':', '(' .. user .. ';')
+end
+local function record_key(member, prefix)
+  local digest = string.sub(member, string.find(member, ':', 1, true) + 1)
+  return prefix .. string.sub(digest, 1, 20)
+end
 """
 
 # Create, index, prune dead index entries and evict the oldest beyond the cap, atomically.
 # (It touches session keys named in ARGV, fine on a single Redis; a cluster would need hash tags.)
-CREATE_SCRIPT = """
+CREATE_SCRIPT = (
+    ENTRIES
+    + """
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+redis.call('ZADD', KEYS[2], 0, ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
-for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  if redis.call('EXISTS', ARGV[7] .. m) == 0 then redis.call('ZREM', KEYS[2], m) end
+if ARGV[9] ~= '' then redis.call('SET', ARGV[8] .. ARGV[9], ARGV[10], 'EX', ARGV[5]) end
+local alive = {}
+for _, m in ipairs(entries(KEYS[2], ARGV[4])) do
+  local raw = redis.call('GET', record_key(m, ARGV[7]))
+  if raw then
+    local created = string.match(raw, '^[^\\031]*\\031([^\\031]*)')
+    table.insert(alive, {string.rep('0', 12 - #created) .. created, m})
+  else
+    redis.call('ZREM', KEYS[2], m)
+  end
 end
+table.sort(alive, function(a, b) return a[1] < b[1] end)
 local evicted = {}
 local cap = tonumber(ARGV[6])
-if cap > 0 then
-  local n = redis.call('ZCARD', KEYS[2])
-  if n > cap then
-    evicted = redis.call('ZRANGE', KEYS[2], 0, n - cap - 1)
-    for _, m in ipairs(evicted) do
-      redis.call('DEL', ARGV[7] .. m)
-      redis.call('ZREM', KEYS[2], m)
-    end
+if cap > 0 and #alive > cap then
+  for i = 1, #alive - cap do
+    local m = alive[i][2]
+    redis.call('DEL', record_key(m, ARGV[7]))
+    redis.call('ZREM', KEYS[2], m)
+    table.insert(evicted, m)
   end
 end
 return evicted
 """
+)
 
 # End all of a user's sessions but one, from the index: no SCAN over the keyspace.
-DELETE_USER_SCRIPT = """
+DELETE_USER_SCRIPT = (
+    ENTRIES
+    + """
 local n = 0
-for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if m ~= ARGV[2] then
-    n = n + redis.call('DEL', ARGV[1] .. m)
+for _, m in ipairs(entries(KEYS[1], ARGV[2])) do
+  if m ~= ARGV[3] then
+    n = n + redis.call('DEL', record_key(m, ARGV[1]))
     redis.call('ZREM', KEYS[1], m)
   end
 end
 return n
 """
+)
+
+# A user's live sessions: index entry, record, PTTL and User-Agent, in one round trip.
+LIST_SCRIPT = (
+    ENTRIES
+    + """
+local rows = {}
+for _, m in ipairs(entries(KEYS[1], ARGV[2])) do
+  local k = record_key(m, ARGV[1])
+  local raw = redis.call('GET', k)
+  if raw then
+    local ua_id = string.match(raw, '^[^\\031]*\\031[^\\031]*\\031([^\\031]*)')
+    local ua = ''
+    if ua_id ~= '' then ua = redis.call('GET', ARGV[3] .. ua_id) or '' end
+    table.insert(rows, {m, raw, redis.call('PTTL', k), ua})
+  end
+end
+return rows
+"""
+)
 
 
 class RedisStore(SessionStore):
@@ -88,6 +228,7 @@ class RedisStore(SessionStore):
         self._read = client.register_script(READ_SCRIPT)
         self._create = client.register_script(CREATE_SCRIPT)
         self._delete_user = client.register_script(DELETE_USER_SCRIPT)
+        self._list = client.register_script(LIST_SCRIPT)
 
     def _call(self, fn, *args, **kwargs):
         try:
@@ -97,63 +238,60 @@ class RedisStore(SessionStore):
 
     def create(self, key: str, record: SessionRecord, idle: int, max_per_user: int) -> list[str]:
         ttl_ms = int(min(idle, record.expires_at - time.time()) * 1000)
-        return self._call(
+        user_id = record.user_id
+        ua = record.user_agent
+        evicted = self._call(
             self._create,
-            keys=[SESSION_PREFIX + key, INDEX_PREFIX + str(record.user_id)],
+            keys=[session_key(key), index_key(user_id)],
             args=[
-                record.dumps(),
+                pack(record),
                 ttl_ms,
-                key,
-                record.created,
+                index_member(user_id, key),
+                user_id,
                 self.absolute_timeout,
                 max_per_user,
                 SESSION_PREFIX,
+                UA_PREFIX,
+                ua_id(ua) if ua else "",
+                ua,
             ],
         )
+        return [key_of_member(m) for m in evicted]
 
     def read(self, key: str, now: float, idle: int) -> SessionRecord | None:
-        raw = self._call(self._read, keys=[SESSION_PREFIX + key], args=[now, idle])
-        return SessionRecord.loads(raw) if raw else None
+        found = self._call(self._read, keys=[session_key(key)], args=[now, idle, UA_PREFIX])
+        return unpack(found[0], found[1]) if found else None
 
     def delete(self, key: str, user_id: int) -> bool:
         def run():
             pipe = self.client.pipeline(transaction=True)
-            pipe.delete(SESSION_PREFIX + key)
-            pipe.zrem(INDEX_PREFIX + str(user_id), key)
+            pipe.delete(session_key(key))
+            pipe.zrem(index_key(user_id), index_member(user_id, key))
             return pipe.execute()[0] == 1
 
         return self._call(run)
 
     def list_user(self, user_id: int, now: float, idle: int) -> list[ListedSession]:
-        def run():
-            members = self.client.zrange(INDEX_PREFIX + str(user_id), 0, -1)
-            if not members:
-                return []
-            pipe = self.client.pipeline(transaction=False)
-            for m in members:
-                pipe.get(SESSION_PREFIX + m)
-                pipe.pttl(SESSION_PREFIX + m)
-            values = pipe.execute()
-            rows = []
-            for i, m in enumerate(members):
-                raw, pttl = values[2 * i], values[2 * i + 1]
-                if not raw or pttl < 0:
-                    continue
-                record = SessionRecord.loads(raw)
-                # Last seen is derived from the TTL that the last request set, so tracking it
-                # costs no write. When the absolute cap shortened that TTL it is a lower bound.
-                last_seen = max(record.created, now + pttl / 1000 - idle)
-                rows.append(ListedSession(m, record, last_seen))
-            return rows
-
-        return self._call(run)
+        found = self._call(
+            self._list, keys=[index_key(user_id)], args=[SESSION_PREFIX, user_id, UA_PREFIX]
+        )
+        rows = []
+        for member, raw, pttl, ua in found:
+            if pttl < 0:
+                continue
+            record = unpack(raw, ua)
+            # Last seen is derived from the TTL that the last request set, so tracking it
+            # costs no write. When the absolute cap shortened that TTL it is a lower bound.
+            last_seen = max(record.created, now + pttl / 1000 - idle)
+            rows.append(ListedSession(key_of_member(member), record, last_seen))
+        return rows
 
     def delete_user(self, user_id: int, keep: str | None = None) -> int:
         return int(
             self._call(
                 self._delete_user,
-                keys=[INDEX_PREFIX + str(user_id)],
-                args=[SESSION_PREFIX, keep or ""],
+                keys=[index_key(user_id)],
+                args=[SESSION_PREFIX, user_id, index_member(user_id, keep) if keep else ""],
             )
         )
 
