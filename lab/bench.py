@@ -236,6 +236,11 @@ def add_http_flags(parser: argparse.ArgumentParser) -> None:
     http.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     http.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     http.add_argument("--markdown", action="store_true", help="print a stamped Markdown table")
+    memory = parser.add_argument_group("memory per session (--memory)")
+    memory.add_argument("--memory", action="store_true", help="Redis bytes per live session")
+    memory.add_argument(
+        "--sessions", type=int, default=10_000, help="sessions per case (default 10000)"
+    )
 
 
 def run_http(args: argparse.Namespace, say: Callable[[str], None]) -> int:
@@ -253,6 +258,20 @@ def run_http(args: argparse.Namespace, say: Callable[[str], None]) -> int:
         print(bench_report.http_markdown(report, "python -m lab bench --http --markdown"))
     else:
         bench_report.print_http(report)
+    return 0
+
+
+def run_memory(args: argparse.Namespace, say: Callable[[str], None]) -> int:
+    """`bench --memory`: bytes per session, as lines, JSON or Markdown."""
+    from . import bench_memory
+
+    report = bench_memory.run(args.sessions, say)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    elif args.markdown:
+        print(bench_memory.markdown(report, "python -m lab bench --memory --markdown"))
+    else:
+        print("\n".join(bench_memory.lines(report)))
     return 0
 
 
@@ -274,6 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.http:
         return run_http(args, say)
+    if args.memory:
+        return run_memory(args, say)
     report = run(calls, say)
     if args.json:
         print(json.dumps(report, indent=2))

@@ -90,9 +90,7 @@ class RedisProcess:
         binary = executable()
         if binary is None:
             raise RuntimeError(INSTALL_HINT)
-        self.proc = subprocess.Popen(
-            argv(binary, self.port, self.dir), stdout=subprocess.DEVNULL
-        )
+        self.proc = subprocess.Popen(argv(binary, self.port, self.dir), stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if ping(self.port):

@@ -32,12 +32,13 @@ class User(UserMixin):
         return {"id": self.id, "email": self.email, "name": self.name, "role": "user"}
 
 
-def create_app() -> Flask:
-    """Flask-Session on REDIS_URL, Flask-Login on top; SECRET_KEY from the environment."""
+def create_app(redis_url: str | None = None, secret_key: str | None = None) -> Flask:
+    """Flask-Session on Redis, Flask-Login on top; REDIS_URL and SECRET_KEY from the
+    environment unless given."""
     app = Flask(__name__)
-    app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    app.config["SECRET_KEY"] = secret_key or os.environ["SECRET_KEY"]
     app.config["SESSION_TYPE"] = "redis"
-    app.config["SESSION_REDIS"] = redis.Redis.from_url(os.environ["REDIS_URL"])
+    app.config["SESSION_REDIS"] = redis.Redis.from_url(redis_url or os.environ["REDIS_URL"])
     Session(app)
     login_manager = LoginManager(app)
 

@@ -4,7 +4,7 @@ round trip.
 Layout, packed for memory (about 280 bytes per live session, index included; `python -m lab
 bench --memory` measures it). Every key is derived from a hash of the id: a dump of Redis
 hands out no live cookie.
-    s:<first 15 bytes of sha256(id), base64url>   the record, packed (see `pack`); TTL = min(idle
+    s:<first 108 bits of sha256(id), base64url>   the record, packed (see `pack`); TTL = min(idle
                                                   timeout, time left to the absolute one)
     u:<user id // 64>                             the per-user index, 64 users to one sorted set:
                                                   members "<user id>:<sha256(id), base64url>",
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import math
 import time
 
@@ -41,6 +42,10 @@ USERS_PER_BUCKET = 64
 #: Separates packed fields; emails and IPs cannot contain it, the name comes last.
 SEP = "\x1f"
 B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+#: Characters of the hash in a record's key name.
+KEY_CHARS = 18
+#: The role most users have; stored as an empty field.
+DEFAULT_ROLE = "user"
 
 
 def b36(n: int) -> str:
@@ -59,10 +64,11 @@ def b64(raw: bytes) -> str:
 
 
 def session_key(key: str) -> str:
-    """The record's Redis key for a store key (64 hex characters of sha256(id)): 120 bits of
+    """The record's Redis key for a store key (64 hex characters of sha256(id)): 108 bits of
     the hash are plenty to find it, and still nothing an attacker can turn into a cookie.
-    (15 bytes are 20 base64 characters, the first 20 of the full hash's: Lua cuts them out.)"""
-    return SESSION_PREFIX + b64(bytes.fromhex(key)[:15])
+    18 base64 characters, the first 18 of the full hash's (Lua cuts them out of the index):
+    with the prefix, a 20-byte name, the largest in Redis's smallest allocation for keys."""
+    return SESSION_PREFIX + b64(bytes.fromhex(key))[:KEY_CHARS]
 
 
 def index_key(user_id: int) -> str:
@@ -86,17 +92,36 @@ def ua_id(user_agent: str) -> str:
     return b64(hashlib.blake2b(user_agent.encode(), digest_size=6).digest())[:6]
 
 
+def pack_ip(ip: str) -> str:
+    """An IP address as base64url of its bytes (6 characters for IPv4, 22 for IPv6)."""
+    try:
+        return b64(ipaddress.ip_address(ip).packed)
+    except ValueError:
+        return "~" + ip  # not an address (never from a real socket): kept as text
+
+
+def unpack_ip(text: str) -> str:
+    """The IP address back from `pack_ip`."""
+    if not text or text.startswith("~"):
+        return text[1:]
+    return str(ipaddress.ip_address(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))))
+
+
 def pack(record: SessionRecord) -> str:
-    """The record as one short string: absolute deadline and creation (ms, base 36, fixed
-    order), User-Agent id, IP, then the user: id, role, email, name (last: it may hold SEP)."""
+    """The record as one short string (80 bytes for a typical user: Redis's next allocation
+    size up is 96). In order: creation time and the lifetime to the absolute deadline (ms, base
+    36), User-Agent id, IP, then the user: id, role (empty: the default), email, name (last:
+    it may hold SEP)."""
     user = record.user
+    created_ms = round(record.created * 1000)
+    role = str(user["role"])
     fields = [
-        b36(math.ceil(record.expires_at * 1000)),
-        b36(round(record.created * 1000)),
+        b36(created_ms),
+        b36(max(0, math.ceil(record.expires_at * 1000) - created_ms)),
         ua_id(record.user_agent) if record.user_agent else "",
-        record.ip,
+        pack_ip(record.ip),
         str(user["id"]),
-        str(user["role"]),
+        "" if role == DEFAULT_ROLE else role,
         str(user["email"]),
         str(user["name"]),
     ]
@@ -104,14 +129,15 @@ def pack(record: SessionRecord) -> str:
 
 
 def unpack(raw: str, user_agent: str) -> SessionRecord:
-    """The record back from `pack`, with the User-Agent looked up by the read."""
-    expires, created, _ua, ip, user_id, role, email, name = raw.split(SEP, 7)
+    """The record back from `pack`, with the User-Agent string the read looked up."""
+    created, lifetime, _ua, ip, user_id, role, email, name = raw.split(SEP, 7)
+    created_ms = int(created, 36)
     return SessionRecord(
-        user={"id": int(user_id), "email": email, "name": name, "role": role},
-        created=int(created, 36) / 1000,
-        expires_at=int(expires, 36) / 1000,
+        user={"id": int(user_id), "email": email, "name": name, "role": role or DEFAULT_ROLE},
+        created=created_ms / 1000,
+        expires_at=(created_ms + int(lifetime, 36)) / 1000,
         user_agent=user_agent,
-        ip=ip,
+        ip=unpack_ip(ip),
     )
 
 
@@ -120,17 +146,14 @@ def unpack(raw: str, user_agent: str) -> SessionRecord:
 READ_SCRIPT = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
-local sep = string.char(31)
-local cut = string.find(raw, sep, 1, true)
-local left_ms = tonumber(string.sub(raw, 1, cut - 1), 36) - tonumber(ARGV[1]) * 1000
+local created, lifetime, ua_id = string.match(raw, '^([^\\031]*)\\031([^\\031]*)\\031([^\\031]*)')
+local left_ms = tonumber(created, 36) + tonumber(lifetime, 36) - tonumber(ARGV[1]) * 1000
 local ttl_ms = math.floor(math.min(tonumber(ARGV[2]) * 1000, left_ms))
 if ttl_ms <= 0 then
   redis.call('DEL', KEYS[1])
   return false
 end
 redis.call('PEXPIRE', KEYS[1], ttl_ms)
-local after = string.find(raw, sep, cut + 1, true)
-local ua_id = string.sub(raw, after + 1, string.find(raw, sep, after + 1, true) - 1)
 local ua = ''
 if ua_id ~= '' then ua = redis.call('GET', ARGV[3] .. ua_id) or '' end
 return {raw, ua}
@@ -143,7 +166,7 @@ local function entries(index, user)
 end
 local function record_key(member, prefix)
   local digest = string.sub(member, string.find(member, ':', 1, true) + 1)
-  return prefix .. string.sub(digest, 1, 20)
+  return prefix .. string.sub(digest, 1, 18)
 end
 """
 
@@ -160,7 +183,7 @@ local alive = {}
 for _, m in ipairs(entries(KEYS[2], ARGV[4])) do
   local raw = redis.call('GET', record_key(m, ARGV[7]))
   if raw then
-    local created = string.match(raw, '^[^\\031]*\\031([^\\031]*)')
+    local created = string.match(raw, '^([^\\031]*)')
     table.insert(alive, {string.rep('0', 12 - #created) .. created, m})
   else
     redis.call('ZREM', KEYS[2], m)
