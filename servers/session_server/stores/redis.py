@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
-import math
 import time
 
 import redis
@@ -117,7 +116,7 @@ def pack(record: SessionRecord) -> str:
     role = str(user["role"])
     fields = [
         b36(created_ms),
-        b36(max(0, math.ceil(record.expires_at * 1000) - created_ms)),
+        b36(max(0, round(record.expires_at * 1000) - created_ms)),
         ua_id(record.user_agent) if record.user_agent else "",
         pack_ip(record.ip),
         str(user["id"]),
