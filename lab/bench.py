@@ -236,6 +236,9 @@ def add_http_flags(parser: argparse.ArgumentParser) -> None:
     http.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     http.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     http.add_argument("--markdown", action="store_true", help="print a stamped Markdown table")
+    parser.add_argument(
+        "--profile", action="store_true", help="pyinstrument profile of /auth/me, in process"
+    )
     memory = parser.add_argument_group("memory per session (--memory)")
     memory.add_argument("--memory", action="store_true", help="Redis bytes per live session")
     memory.add_argument(
@@ -275,6 +278,22 @@ def run_memory(args: argparse.Namespace, say: Callable[[str], None]) -> int:
     return 0
 
 
+def run_profile(args: argparse.Namespace, say: Callable[[str], None]) -> int:
+    """`bench --profile`: CPU per request and the profile of /auth/me, per server."""
+    from . import bench_profile
+    from .bench_report import stamp
+
+    requests = args.calls or (300 if args.quick else 3000)
+    results = bench_profile.run(requests, say)
+    if args.json:
+        print(json.dumps({"stamp": stamp(), "requests": requests, "results": results}, indent=2))
+        return 0
+    for row in results:
+        print(f"\n== {row['name']}: {row['cpu_us_per_request']:.0f} us CPU per /auth/me ==")
+        print(row["profile"])
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m lab bench`."""
     parser = argparse.ArgumentParser(
@@ -295,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_http(args, say)
     if args.memory:
         return run_memory(args, say)
+    if args.profile:
+        return run_profile(args, say)
     report = run(calls, say)
     if args.json:
         print(json.dumps(report, indent=2))

@@ -61,6 +61,9 @@ class WrkRun:
     errors: int
     #: CPU cores used, on average, by processes outside this bench during the run.
     foreign_cores: float = 0.0
+    #: CPU time per request of the contestant's gunicorn and Redis together: what a request
+    #: costs, less disturbed than req/s when other processes share the cores.
+    cpu_us: float = 0.0
 
 
 @dataclass
@@ -234,6 +237,7 @@ def wrk(running: Running, duration: float) -> WrkRun:
     result = parse_wrk(done.stdout)
     foreign = (after[0] - before[0]) - (after[1] - before[1]) - (after[2] - before[2])
     result.foreign_cores = round(max(0.0, foreign) / (after[3] - before[3]), 2)
+    result.cpu_us = round((after[1] - before[1]) / max(1, result.requests) * 1e6, 1)
     return result
 
 
@@ -248,6 +252,8 @@ def ratios(runs: list[WrkRun], floor: list[WrkRun]) -> dict[str, dict[str, float
         "rps": spread([r.rps / f.rps for r, f in zip(runs, floor, strict=True)]),
         "p50": spread([r.p50_ms / f.p50_ms for r, f in zip(runs, floor, strict=True)]),
         "p99": spread([r.p99_ms / f.p99_ms for r, f in zip(runs, floor, strict=True)]),
+        # The floor's CPU per request over this one's: the req/s ratio a quiet machine would give.
+        "cpu": spread([f.cpu_us / r.cpu_us for r, f in zip(runs, floor, strict=True)]),
     }
 
 
@@ -264,6 +270,7 @@ def summarise(started: list[Running]) -> list[dict[str, Any]]:
                 "rps": spread([r.rps for r in runs]),
                 "p50_ms": spread([r.p50_ms for r in runs]),
                 "p99_ms": spread([r.p99_ms for r in runs]),
+                "cpu_us": spread([r.cpu_us for r in runs]),
                 "ratio_to_floor": ratios(runs, floor),
                 "errors": sum(r.errors for r in runs),
                 "runs": [asdict(r) for r in runs],

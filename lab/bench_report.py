@@ -71,6 +71,8 @@ def http_rows(report: dict[str, Any]) -> list[list[str]]:
                 f"{ratio['p50']['median']:.2f}",
                 f"{row['p99_ms']['median']:.2f}",
                 f"{ratio['p99']['median']:.2f}",
+                f"{row['cpu_us']['median']:.0f}",
+                span(ratio["cpu"]),
                 str(row["errors"]),
             ]
         )
@@ -85,6 +87,8 @@ HTTP_HEAD = [
     "p50 x floor",
     "p99 ms",
     "p99 x floor",
+    "CPU us/req",
+    "floor CPU / CPU",
     "errors",
 ]
 
@@ -115,6 +119,8 @@ def print_http(report: dict[str, Any]) -> None:
         f"\n{settings['path']}, gunicorn {settings['gunicorn']}, wrk {settings['wrk']}, "
         f"{settings['rounds']} interleaved rounds of {settings['seconds_per_run']} s."
         "\nRatios: each round's figure divided by the floor's in the same round (median, range)."
+        "\nCPU us/req: the contestant's gunicorn and Redis CPU time per request; the floor's"
+        "\nover it is the req/s ratio the machine would give if nothing else ran on it."
     )
     print("\nTargets (issue 10):")
     for line in target_lines(report):
@@ -142,7 +148,9 @@ def http_markdown(report: dict[str, Any], command: str) -> str:
     lines.append(
         f"{settings['path']}; gunicorn {settings['gunicorn']}; wrk {settings['wrk']}; "
         f"{settings['rounds']} interleaved rounds of {settings['seconds_per_run']} s; ratios to "
-        "the floor measured in the same round (median, range)."
+        "the floor measured in the same round (median, range). CPU us/req: the contestant's "
+        "gunicorn and Redis CPU time per request; the floor's over it is the req/s ratio a "
+        "machine with nothing else running would give."
     )
     lines += ["", "| " + " | ".join(HTTP_HEAD) + " |", "|" + "---|" * len(HTTP_HEAD)]
     lines += ["| " + " | ".join(r) + " |" for r in http_rows(report)]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
+import socket
 import time
 
 import redis
@@ -93,17 +93,20 @@ def ua_id(user_agent: str) -> str:
 
 def pack_ip(ip: str) -> str:
     """An IP address as base64url of its bytes (6 characters for IPv4, 22 for IPv6)."""
-    try:
-        return b64(ipaddress.ip_address(ip).packed)
-    except ValueError:
-        return "~" + ip  # not an address (never from a real socket): kept as text
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            return b64(socket.inet_pton(family, ip))
+        except OSError:
+            continue
+    return "~" + ip  # not an address (never from a real socket): kept as text
 
 
 def unpack_ip(text: str) -> str:
     """The IP address back from `pack_ip`."""
     if not text or text.startswith("~"):
         return text[1:]
-    return str(ipaddress.ip_address(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))))
+    packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return socket.inet_ntop(socket.AF_INET if len(packed) == 4 else socket.AF_INET6, packed)
 
 
 def pack(record: SessionRecord) -> str:
