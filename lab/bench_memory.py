@@ -35,7 +35,7 @@ def session_server_sessions(redis_proc: RedisProcess, count: int, distinct_ua: b
     from servers.session_server.stores import RedisStore, SessionRecord
 
     defaults = Settings()
-    store = RedisStore(make_redis(redis_proc.url), defaults.session_absolute_timeout)
+    store = RedisStore(make_redis(redis_proc.url))
     now = time.time()
     for i in range(1, count + 1):
         record = SessionRecord(

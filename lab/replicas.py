@@ -15,7 +15,7 @@ from typing import Any
 
 from .state import LabConfig, LabError, LabState
 
-#: The app factory of each server (INTERFACES.md), served by gunicorn.
+#: The app factory of each server, served by gunicorn.
 FACTORIES = {
     "session": "servers.session_server:create_app()",
     "jwt": "servers.jwt_server:create_app()",
@@ -35,7 +35,7 @@ def database_url(config: LabConfig, state_dir: Path) -> str:
 def environment(
     server: str, index: int, state: LabState, state_dir: Path, redis_url: str
 ) -> dict[str, str]:
-    """The settings one replica runs with (names from INTERFACES.md)."""
+    """The settings one replica runs with (names declared in servers/core/config.py)."""
     config = state.config
     env = {
         "SECRET_KEY": state.secret_key,
@@ -68,7 +68,7 @@ def environment(
 
 
 def argv(server: str, port: int, config: LabConfig) -> list[str]:
-    """gunicorn with threads (INTERFACES.md), bound to loopback."""
+    """gunicorn with threads, bound to loopback."""
     return [
         sys.executable, "-m", "gunicorn",
         "-k", "gthread", "--threads", str(config.threads), "-w", str(config.workers),

@@ -17,6 +17,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from servers.core import config as server_config
+from servers.core.config import ALGORITHMS, JWT_MODES, SESSION_STORES
+
 #: Repository root: the replicas run from here so `servers` is importable.
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,9 +33,8 @@ STATE_DIR_ENV = "AUTHLAB_LAB_DIR"
 SERVERS = ("session", "jwt")
 
 LB_POLICIES = ("roundrobin", "sticky")
-SESSION_STORES = ("redis", "memory")
-JWT_MODES = ("stateless", "denylist", "refresh")
-ALGORITHMS = ("HS256", "RS256", "EdDSA")
+# SESSION_STORES, JWT_MODES and ALGORITHMS are the servers' own, declared once in
+# servers/core/config.py; the CLI imports them from here with the lab's LB_POLICIES.
 
 #: Failed logins are rate-limited per email and per IP (only failures count). Load tests and
 #: experiments log in thousands of times from one address, so the lab raises the servers'
@@ -53,16 +55,16 @@ class LabConfig:
 
     replicas: int = 3
     lb_policy: str = "roundrobin"
-    session_store: str = "redis"
-    jwt_mode: str = "stateless"
+    session_store: str = server_config.default_of("session_store")
+    jwt_mode: str = server_config.default_of("jwt_mode")
     #: ACCESS_TOKEN_TTL in seconds; None keeps the JWT server's default (900, or 60 in refresh).
     access_ttl: int | None = None
-    algorithm: str = "HS256"
+    algorithm: str = server_config.default_of("jwt_algorithm")
     #: gunicorn workers per replica. Above 1, the memory store splits even inside one replica.
     workers: int = 1
     threads: int = 4
     #: bcrypt cost: 12 is realistic (~0.6 s per login here); tests pass 4.
-    bcrypt_rounds: int = 12
+    bcrypt_rounds: int = server_config.default_of("bcrypt_rounds")
     login_rate_limit: str = DEFAULT_LOGIN_RATE_LIMIT
     #: None: a SQLite file in the state directory, shared by every replica of both servers.
     database_url: str | None = None
@@ -90,10 +92,22 @@ class LabConfig:
         for name in ("replicas", "workers", "threads"):
             if not 1 <= getattr(self, name) <= 32:
                 raise LabError(f"{name} must be between 1 and 32")
-        if not 4 <= self.bcrypt_rounds <= 31:
-            raise LabError("bcrypt_rounds must be between 4 and 31")
-        if self.access_ttl is not None and self.access_ttl < 1:
-            raise LabError("access_ttl must be at least 1 second")
+        # The servers' own ranges, so the lab refuses what a replica would refuse.
+        for name, setting in (
+            ("bcrypt_rounds", "bcrypt_rounds"),
+            ("access_ttl", "access_token_ttl"),
+        ):
+            try:
+                server_config.check_setting(setting, getattr(self, name))
+            except server_config.ConfigError as exc:
+                raise LabError(f"{name}: {exc}") from exc
+        for name in self.env:
+            if name not in server_config.ENV_VARS:
+                hint = server_config.closest(name, list(server_config.ENV_VARS))
+                raise LabError(
+                    f"--env {name} is no server setting"
+                    + (f": did you mean {hint}?" if hint else " (see .env.example)")
+                )
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as stored in state.json."""

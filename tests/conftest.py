@@ -15,7 +15,8 @@ from tests.support.redis_proc import RedisProcess
 POSTGRES_URL = os.environ.get(
     "AUTHLAB_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+#: Set to 1 (CI does) and a missing PostgreSQL fails the run instead of skipping its tests.
+REQUIRE_POSTGRES_ENV = "AUTHLAB_REQUIRE_POSTGRES"
 
 
 @pytest.fixture(scope="session")
@@ -53,25 +54,12 @@ def postgres_url() -> Iterator[str]:
         with engine.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}"
+        if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
+            # CI (.ci/run) promises PostgreSQL: its absence is an error, never a quiet skip.
+            pytest.fail(f"{message} ({REQUIRE_POSTGRES_ENV}=1)", pytrace=False)
+        pytest.skip(f"{message}; set {REQUIRE_POSTGRES_ENV}=1 to make this an error")
     yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
-
-
-def base_config(redis_url: str, database_url: str, **extra) -> dict:
-    """Test settings: a fast bcrypt cost, the private Redis, an admin account."""
-    config = {
-        "secret_keys": (TEST_SECRET,),
-        "redis_url": redis_url,
-        "database_url": database_url,
-        "bcrypt_rounds": 4,
-        "replica_id": "test-1",
-        "admin_email": "admin@example.com",
-        "admin_password": "admin-password-123",
-        "login_rate_limit": "5 per minute",
-        "login_ip_rate_limit": "1000 per minute",
-    }
-    config.update(extra)
-    return config

@@ -32,10 +32,11 @@ SESSION = "session server"
 
 
 def jwt_modes() -> list[str]:
-    """The modes the JWT server knows at run time (its registry, not a list typed here)."""
-    from servers.jwt_server.modes import MODES
+    """The modes the JWT server accepts: JWT_MODE's allowed values in its settings, the one
+    place a mode is added (not a list typed here)."""
+    from servers.core.config import JWT_MODES
 
-    return list(MODES)
+    return list(JWT_MODES)
 
 
 def jwt_name(mode: str) -> str:

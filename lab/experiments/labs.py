@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from servers.core.config import default_of
+
 from ..api import Lab
 from .scale import Scale, get_scale
 
@@ -28,11 +30,12 @@ from .scale import Scale, get_scale
 SHARED_LAB_ENV = "AUTHLAB_EXPERIMENT_LAB"
 
 #: What every experiment lab starts from; an experiment states only what it needs different.
+#: The servers' own defaults, from their declarations in servers/core/config.py.
 BASELINE = {
     "lb_policy": "roundrobin",
-    "session_store": "redis",
-    "jwt_mode": "stateless",
-    "algorithm": "HS256",
+    "session_store": default_of("session_store"),
+    "jwt_mode": default_of("jwt_mode"),
+    "algorithm": default_of("jwt_algorithm"),
     "workers": 1,
     "threads": 4,
 }
@@ -43,28 +46,22 @@ def mode_of(lab: Lab, server: str) -> str:
     return lab.config.session_store if server == "session" else lab.config.jwt_mode
 
 
+def _server_setting(lab: Lab, name: str) -> float:
+    """A numeric server setting as `lab` runs it: its --env value, else the declared default."""
+    variable = name.upper()
+    if variable in lab.config.env:
+        return float(lab.config.env[variable])
+    return float(default_of(name))
+
+
 def jwt_leeway(lab: Lab) -> float:
-    """Seconds the JWT server accepts a token past its `exp` (clock-skew leeway): the lab's
-    JWT_LEEWAY if it sets one, else the server's default, read from its code."""
-    if "JWT_LEEWAY" in lab.config.env:
-        return float(lab.config.env["JWT_LEEWAY"])
-    try:
-        from servers.jwt_server.tokens import DEFAULT_LEEWAY
-    except ImportError:
-        return 0.0
-    return float(DEFAULT_LEEWAY)
+    """Seconds the JWT server accepts a token past its `exp` (clock-skew leeway)."""
+    return _server_setting(lab, "jwt_leeway")
 
 
 def refresh_grace(lab: Lab) -> float:
-    """Seconds within which the JWT server forgives a second refresh with the same token (two
-    tabs): the lab's JWT_REFRESH_GRACE if it sets one, else the server's default."""
-    if "JWT_REFRESH_GRACE" in lab.config.env:
-        return float(lab.config.env["JWT_REFRESH_GRACE"])
-    try:
-        from servers.jwt_server.modes import DEFAULT_REFRESH_GRACE
-    except ImportError:
-        return 0.0
-    return float(DEFAULT_REFRESH_GRACE)
+    """Seconds within which the JWT server forgives a second refresh with the same token."""
+    return _server_setting(lab, "jwt_refresh_grace")
 
 
 #: Settings that only one server reads: asking for a lab "for the JWT server" leaves the

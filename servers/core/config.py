@@ -1,17 +1,23 @@
 """Settings from the environment: defaults first, then the environment, then test overrides.
 
-Every name here is documented in `.env.example`. Defaults live in one place, this module, so the
-two servers cannot drift apart.
+Each setting is declared once, as a field of `Settings` below: its name (the environment variable
+is the name in capitals), type, default, allowed range or values, and help. The server reads it,
+`.env.example` and docs/configuration.md are printed from it (`python -m
+servers.core.settings_docs`, checked by tests/core/test_config.py), and the lab imports its
+defaults and choices from here. Adding a setting is adding a field: see docs/configuration.md.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import Field, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+from .setting import closest, env_name, parse, problem, setting
 
 #: Repository root; the default SQLite file lives in `.lab/` under it.
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -25,53 +31,169 @@ SECRET_HINT = (
     "  export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
 )
 
+#: Allowed values, named so the lab and the servers share them (add a mode here, nowhere else).
+SESSION_STORES = ("redis", "memory")
+JWT_MODES = ("stateless", "denylist", "refresh")
+ALGORITHMS = ("HS256", "RS256", "EdDSA")
+
+#: Sections of `.env.example` and of the table in docs/configuration.md, in order.
+GROUPS = ("Both servers", "Session server", "JWT server")
+
 
 class ConfigError(RuntimeError):
     """The server refuses to start: the configuration is unsafe or invalid."""
 
 
-def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
 @dataclass(frozen=True)
 class Settings:
-    """Everything a server reads from its environment."""
+    """Everything a server reads from its environment, one field per variable."""
 
-    #: Signing secrets, newest first: the first signs, all of them verify (rotation).
-    secret_keys: tuple[str, ...] = ()
-    database_url: str = f"sqlite:///{REPO_ROOT / '.lab' / 'authlab.db'}"
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    bcrypt_rounds: int = 12
-    replica_id: str = field(default_factory=socket.gethostname)
-    admin_email: str | None = None
-    admin_password: str | None = None
-    cookie_secure: bool = False
-    #: Failed logins allowed per email, and per client IP, shared by all replicas through Redis.
-    login_rate_limit: str = "5 per minute"
-    login_ip_rate_limit: str = "30 per minute"
-    #: How many proxies in front of us set X-Forwarded-For (1 behind the lab's HAProxy).
-    trusted_proxies: int = 0
-    max_content_length: int = 16 * 1024
-    # Session server
-    session_store: str = "redis"
-    session_idle_timeout: int = 1800
-    session_absolute_timeout: int = 43200
-    session_max_per_user: int = 0
-    # JWT server
-    jwt_mode: str = "stateless"
-    jwt_algorithm: str = "HS256"
-    access_token_ttl: int | None = None
-    refresh_token_ttl: int = 14 * 24 * 3600
-    jwt_private_key_file: str | None = None
-    jwt_public_key_file: str | None = None
-    jwt_previous_public_key_files: tuple[str, ...] = ()
-    #: Seconds a token is still accepted past `exp` / before `nbf` (clock skew between hosts).
-    jwt_leeway: float = 5.0
-    #: Seconds in which a second refresh with the same token is forgiven (two tabs at once).
-    jwt_refresh_grace: float = 5.0
-    jwt_issuer: str = "authlab"
-    jwt_audience: str = "authlab-api"
+    # --- Both servers ---
+    secret_keys: tuple[str, ...] = setting(
+        (),
+        "Signing secret(s), at least 32 bytes each. Comma-separated for rotation: the first signs"
+        " new cookies/tokens, all of them verify. Required: the servers refuse to start without"
+        " it. Make one: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'",
+        env="SECRET_KEY",
+    )
+    database_url: str = setting(
+        f"sqlite:///{REPO_ROOT / '.lab' / 'authlab.db'}",
+        "Users and notes. SQLite file by default (shared by replicas on one host); PostgreSQL by"
+        " URL: postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        example="sqlite:///.lab/authlab.db",
+    )
+    redis_url: str = setting(
+        "redis://127.0.0.1:6379/0",
+        "Sessions, JWT denylist/refresh families and the login rate-limit counters.",
+    )
+    bcrypt_rounds: int = setting(
+        12,
+        "bcrypt cost factor. 12 is realistic (~0.6 s per hash here); tests use 4.",
+        min=4,
+        max=31,
+    )
+    replica_id: str = setting(
+        help="Shown in the X-Replica header and /health; defaults to the hostname.",
+        factory=socket.gethostname,
+        example="",
+    )
+    admin_email: str | None = setting(
+        None, "The first administrator, created (or promoted) at start."
+    )
+    admin_password: str | None = setting(None, "The first administrator's password.")
+    cookie_secure: bool = setting(
+        False,
+        "Send cookies with the Secure flag (set 1 behind HTTPS; the lab is plain HTTP on"
+        " 127.0.0.1).",
+    )
+    login_rate_limit: str = setting(
+        "5 per minute",
+        "Failed logins allowed per email (Flask-Limiter syntax), counted in Redis by all replicas.",
+    )
+    login_ip_rate_limit: str = setting(
+        "30 per minute", "Failed logins allowed per client IP, counted in Redis by all replicas."
+    )
+    trusted_proxies: int = setting(
+        0,
+        "Proxies in front that append X-Forwarded-For (1 behind the lab's HAProxy, 0 when"
+        " exposed).",
+        min=0,
+        max=10,
+    )
+    max_content_length: int = setting(
+        16 * 1024, "Largest request body in bytes; bigger bodies get 413.", min=1
+    )
+
+    # --- Session server ---
+    session_store: str = setting(
+        "redis",
+        "redis (shared by all replicas) or memory (per process: breaks behind round-robin, on"
+        " purpose).",
+        group="Session server",
+        choices=SESSION_STORES,
+    )
+    session_idle_timeout: int = setting(
+        1800,
+        "Sliding idle timeout in seconds (OWASP: 15-30 min).",
+        group="Session server",
+        min=1,
+    )
+    session_absolute_timeout: int = setting(
+        43200,
+        "Absolute session lifetime in seconds, however active (OWASP: 4-8 h).",
+        group="Session server",
+        min=1,
+    )
+    session_max_per_user: int = setting(
+        0,
+        "Keep at most this many sessions per user, evicting the oldest (0 = no limit).",
+        group="Session server",
+        min=0,
+    )
+
+    # --- JWT server ---
+    jwt_mode: str = setting(
+        "stateless",
+        "stateless (nothing on the server; logout cannot revoke), denylist (one Redis check per"
+        " request), refresh (short access token + rotating refresh token with reuse detection).",
+        group="JWT server",
+        choices=JWT_MODES,
+    )
+    jwt_algorithm: str = setting(
+        "HS256",
+        "HS256 (key = SECRET_KEY), RS256 or EdDSA (keys from the files below).",
+        group="JWT server",
+        choices=ALGORITHMS,
+    )
+    access_token_ttl: int | None = setting(
+        None,
+        "Access-token lifetime in seconds (empty: 900; 60 in refresh mode).",
+        group="JWT server",
+        min=1,
+    )
+    refresh_token_ttl: int = setting(
+        14 * 24 * 3600,
+        "Refresh-token lifetime in seconds (refresh mode; default 14 days).",
+        group="JWT server",
+        min=1,
+    )
+    jwt_private_key_file: str | None = setting(
+        None,
+        "PEM private key for RS256/EdDSA (all replicas must share it). Without the key files a"
+        " development key pair is generated in memory, which only works with one replica.",
+        group="JWT server",
+    )
+    jwt_public_key_file: str | None = setting(
+        None, "PEM public key matching JWT_PRIVATE_KEY_FILE.", group="JWT server"
+    )
+    jwt_previous_public_key_files: tuple[str, ...] = setting(
+        (),
+        "Public keys of retired signing keys, comma-separated: they verify until their tokens"
+        " expire.",
+        group="JWT server",
+    )
+    jwt_leeway: float = setting(
+        5.0,
+        "Seconds a token is still accepted past its exp / before its nbf (clock skew between"
+        " hosts); it lengthens every token's life.",
+        group="JWT server",
+        min=0,
+        max=300,
+    )
+    jwt_refresh_grace: float = setting(
+        5.0,
+        "Refresh mode: seconds in which a second refresh with the same token is forgiven (two"
+        " tabs at once).",
+        group="JWT server",
+        min=0,
+        max=300,
+    )
+    jwt_issuer: str = setting(
+        "authlab", "The iss claim tokens carry and require.", group="JWT server"
+    )
+    jwt_audience: str = setting(
+        "authlab-api", "The aud claim tokens carry and require.", group="JWT server"
+    )
 
     @property
     def secret_key(self) -> str:
@@ -79,7 +201,7 @@ class Settings:
         return self.secret_keys[0]
 
     def validate(self) -> None:
-        """Refuse to start with a missing or short secret, or an unknown store or mode."""
+        """Refuse to start with a missing or short secret, or a value outside its range."""
         if not self.secret_keys:
             raise ConfigError("SECRET_KEY is not set.\n" + SECRET_HINT)
         for key in self.secret_keys:
@@ -88,53 +210,81 @@ class Settings:
                     f"SECRET_KEY holds a secret of {len(key.encode())} bytes; "
                     f"at least {MIN_SECRET_BYTES} are required.\n" + SECRET_HINT
                 )
-        if self.session_store not in {"redis", "memory"}:
-            raise ConfigError("SESSION_STORE must be 'redis' or 'memory'.")
-        if self.jwt_mode not in {"stateless", "denylist", "refresh"}:
-            raise ConfigError("JWT_MODE must be 'stateless', 'denylist' or 'refresh'.")
-        for name, value in (
-            ("JWT_LEEWAY", self.jwt_leeway),
-            ("JWT_REFRESH_GRACE", self.jwt_refresh_grace),
-        ):
-            if not 0 <= value <= 300:
-                raise ConfigError(f"{name} must be between 0 and 300 seconds.")
-        if not 4 <= self.bcrypt_rounds <= 31:
-            raise ConfigError("BCRYPT_ROUNDS must be between 4 and 31.")
+        for f in fields(self):
+            check_value(f, getattr(self, f.name))
 
 
-#: Environment variable -> Settings field, and how to parse it.
-ENV_VARS: dict[str, tuple[str, Any]] = {
-    "SECRET_KEY": ("secret_keys", lambda v: tuple(s.strip() for s in v.split(",") if s.strip())),
-    "DATABASE_URL": ("database_url", str),
-    "REDIS_URL": ("redis_url", str),
-    "BCRYPT_ROUNDS": ("bcrypt_rounds", int),
-    "REPLICA_ID": ("replica_id", str),
-    "ADMIN_EMAIL": ("admin_email", str),
-    "ADMIN_PASSWORD": ("admin_password", str),
-    "COOKIE_SECURE": ("cookie_secure", _bool),
-    "LOGIN_RATE_LIMIT": ("login_rate_limit", str),
-    "LOGIN_IP_RATE_LIMIT": ("login_ip_rate_limit", str),
-    "TRUSTED_PROXIES": ("trusted_proxies", int),
-    "MAX_CONTENT_LENGTH": ("max_content_length", int),
-    "SESSION_STORE": ("session_store", str),
-    "SESSION_IDLE_TIMEOUT": ("session_idle_timeout", int),
-    "SESSION_ABSOLUTE_TIMEOUT": ("session_absolute_timeout", int),
-    "SESSION_MAX_PER_USER": ("session_max_per_user", int),
-    "JWT_MODE": ("jwt_mode", str),
-    "JWT_ALGORITHM": ("jwt_algorithm", str),
-    "ACCESS_TOKEN_TTL": ("access_token_ttl", int),
-    "REFRESH_TOKEN_TTL": ("refresh_token_ttl", int),
-    "JWT_PRIVATE_KEY_FILE": ("jwt_private_key_file", str),
-    "JWT_PUBLIC_KEY_FILE": ("jwt_public_key_file", str),
-    "JWT_PREVIOUS_PUBLIC_KEY_FILES": (
-        "jwt_previous_public_key_files",
-        lambda v: tuple(s.strip() for s in v.split(",") if s.strip()),
-    ),
-    "JWT_LEEWAY": ("jwt_leeway", float),
-    "JWT_REFRESH_GRACE": ("jwt_refresh_grace", float),
-    "JWT_ISSUER": ("jwt_issuer", str),
-    "JWT_AUDIENCE": ("jwt_audience", str),
-}
+def check_value(f: Field, value: Any) -> None:
+    """Raise ConfigError if `value` is outside the field's declared choices or range."""
+    message = problem(f, value)
+    if message:
+        raise ConfigError(message)
+
+
+# --- Reading the declarations ---------------------------------------------------------------
+
+
+def check_setting(name: str, value: Any) -> None:
+    """Raise ConfigError if `value` is not allowed for the setting `name` (a field name)."""
+    check_value(next(f for f in declared() if f.name == name), value)
+
+
+def declared() -> tuple[Field, ...]:
+    """Every setting, in declaration order."""
+    return fields(Settings)
+
+
+def default_of(name: str) -> Any:
+    """The declared default of a setting, by field name (the lab starts from these)."""
+    f = next(f for f in declared() if f.name == name)
+    return f.default_factory() if callable(f.default_factory) else f.default
+
+
+#: Each setting's type annotation, resolved (how its variable is parsed).
+HINTS = typing.get_type_hints(Settings)
+
+#: Environment variable -> field, for every setting.
+ENV_VARS: dict[str, Field] = {env_name(f): f for f in declared()}
+
+#: Prefixes of our variables: an unknown variable that starts with one and looks like one of
+#: ours is a typo (SESSION_IDLE_TIMOUT), not someone else's variable (SESSION_MANAGER).
+NAMESPACES = tuple({name.split("_")[0] + "_" for name in ENV_VARS})
+
+
+def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Our variables, parsed; a near miss of one of them (SESSION_IDLE_TIMOUT) is an error."""
+    for name in environ:
+        if name not in ENV_VARS and name.startswith(NAMESPACES):
+            match = closest(name, list(ENV_VARS), cutoff=0.85)
+            if match:
+                raise ConfigError(f"Unknown setting {name}: did you mean {match}?")
+    values: dict[str, Any] = {}
+    for name, f in ENV_VARS.items():
+        raw = environ.get(name)
+        if raw is not None and raw != "":
+            try:
+                values[f.name] = parse(HINTS[f.name], raw)
+            except ValueError as exc:
+                raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from exc
+    return values
+
+
+def _from_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Field-named overrides; UPPERCASE keys are Flask config and are left to the app."""
+    known = [f.name for f in declared()]
+    values = {}
+    for key, value in overrides.items():
+        if key.isupper():
+            continue
+        if key not in known:
+            hint = closest(key, known)
+            raise ConfigError(
+                f"Unknown setting {key!r}" + (f": did you mean {hint!r}?" if hint else ".")
+            )
+        values[key] = value
+    if isinstance(values.get("secret_keys"), str):
+        values["secret_keys"] = (values["secret_keys"],)
+    return values
 
 
 def load_settings(
@@ -142,20 +292,7 @@ def load_settings(
 ) -> Settings:
     """Build Settings: defaults, then the environment, then explicit overrides (tests)."""
     environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    for name, (attr, parse) in ENV_VARS.items():
-        raw = environ.get(name)
-        if raw is not None and raw != "":
-            try:
-                values[attr] = parse(raw)
-            except ValueError as exc:
-                raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from exc
-    settings = replace(Settings(), **values)
-    if overrides:
-        known = {f.name for f in fields(Settings)}
-        extra = {k: v for k, v in overrides.items() if k in known}
-        if isinstance(extra.get("secret_keys"), str):
-            extra["secret_keys"] = (extra["secret_keys"],)
-        settings = replace(settings, **extra)
+    settings = replace(Settings(), **_from_environ(environ))
+    settings = replace(settings, **_from_overrides(overrides or {}))
     settings.validate()
     return settings

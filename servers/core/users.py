@@ -85,15 +85,33 @@ class UserService:
             return user.to_public() if user else None
 
     def change_password(self, user_id: int, current: object, new: object) -> None:
-        """Replace the password after checking the current one (401 when it is wrong)."""
+        """Replace the password after checking the current one (401 when it is wrong).
+
+        The API's view runs the same three steps with the revocation between the last two."""
+        self.check_password(user_id, current)
+        self.save_password_hash(user_id, self.hash_password(new, "new_password"))
+
+    def check_password(self, user_id: int, current: object) -> None:
+        """401 unless `current` is the user's password: a password change proves it first."""
         if not isinstance(current, str) or not current:
             raise ApiError(400, "invalid_input", "'current_password' must be a non-empty string.")
-        new = validate_password(new, "new_password")
         with self.db.session() as session:
             user = session.get(User, user_id)
-            if user is None or not self.hasher.verify(current, user.password_hash):
-                raise ApiError(401, "invalid_credentials", "The current password is wrong.")
-            user.password_hash = self.hasher.hash(new)
+            hashed = user.password_hash if user else None
+        if not self.hasher.verify(current, hashed):
+            raise ApiError(401, "invalid_credentials", "The current password is wrong.")
+
+    def hash_password(self, new: object, field: str = "password") -> str:
+        """The bcrypt hash of an acceptable new password (400 otherwise)."""
+        return self.hasher.hash(validate_password(new, field))
+
+    def save_password_hash(self, user_id: int, hashed: str) -> None:
+        """Store a new password hash (SQLAlchemyError when the database does not save it)."""
+        with self.db.session() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise ApiError(404, "not_found", "This account no longer exists.")
+            user.password_hash = hashed
 
     def ensure_admin(self, email: str | None, password: str | None) -> None:
         """Create the first admin from ADMIN_EMAIL / ADMIN_PASSWORD; replicas may race, one wins."""

@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request
 
-from ..core.backend import AuthBackend, AuthCheck, Principal, Revocation
+from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Revocation
 from ..core.config import ConfigError, Settings
 from ..core.redis_client import make_redis
 from .config import DEFAULT_ACCESS_TTL
@@ -36,7 +36,7 @@ class TokenBackend(AuthBackend):
         self.codec = TokenCodec(
             self.keys, settings.jwt_issuer, settings.jwt_audience, settings.jwt_leeway
         )
-        self.cookies = TokenCookies(settings.cookie_secure)
+        self.cookies = TokenCookies()
         self.access_ttl = settings.access_token_ttl or DEFAULT_ACCESS_TTL[settings.jwt_mode]
         if self.access_ttl < 1 or settings.refresh_token_ttl < 1:
             raise ConfigError("ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL must be positive seconds.")
@@ -65,14 +65,12 @@ class TokenBackend(AuthBackend):
         """Sign an access token for a user."""
         return self.codec.issue(user, self.access_ttl, now=now, **extra)
 
-    def deliver(self, response: Response, issued: IssuedToken) -> dict[str, Any]:
-        """Set the access cookie; return the body fields for non-cookie clients."""
-        self.cookies.set_access(response, issued.token, self.access_ttl)
-        return {
-            "access_token": issued.token,
-            "token_type": "Bearer",
-            "expires_in": self.access_ttl,
-        }
+    def deliver(self, issued: IssuedToken, *cookies: Cookie) -> Issued:
+        """The access token as a cookie (plus `cookies`), and in the body for Bearer clients."""
+        return Issued(
+            (*cookies, self.cookies.access(issued.token, self.access_ttl)),
+            {"access_token": issued.token, "token_type": "Bearer", "expires_in": self.access_ttl},
+        )
 
     def copy_valid_until(self, exp: float) -> datetime:
         """Until when a copy of a token expiring at `exp` is accepted (the leeway included)."""
@@ -87,7 +85,7 @@ class TokenBackend(AuthBackend):
             return AuthCheck(None, 0, str(exc))
         if found is None:
             return AuthCheck(None, 0, "Log in first: no access token (cookie or Bearer header).")
-        token, source = found
+        token, _source = found
         # The signature and claims first: a forged token never costs a Redis call.
         try:
             claims = self.codec.verify(token)
@@ -97,36 +95,36 @@ class TokenBackend(AuthBackend):
         round_trips = self.strategy.round_trips
         if reason is not None:
             return AuthCheck(None, round_trips, reason)
-        credential = claims.get("fam") or claims["jti"]
         principal = Principal(
-            user_from_claims(claims), credential, {"claims": claims, "source": source}
+            user=user_from_claims(claims),
+            credential_id=claims.get("fam") or claims["jti"],
+            issued_at=float(claims["iat"]),
+            expires_at=float(claims["exp"]),
+            token_id=claims["jti"],
         )
         return AuthCheck(principal, round_trips)
 
-    def login(self, user: dict[str, Any], request: Request, response: Response) -> dict[str, Any]:
+    def login(self, user: dict[str, Any], request: Request) -> Issued:
         # Every login mints a brand-new token (new jti); whatever the client held is not reused.
-        return self.strategy.login(user, request, response)
+        return self.strategy.login(user, request)
 
-    def logout(self, principal: Principal, response: Response) -> Revocation:
-        return self.strategy.logout(principal, response)
+    def logout(self, principal: Principal) -> Revocation:
+        return self.strategy.logout(principal)
 
-    def revoke_user(
-        self,
-        user_id: int,
-        keep: Principal | None = None,
-        request: Request | None = None,
-        response: Response | None = None,
-    ) -> Revocation:
-        return self.strategy.revoke_user(user_id, keep, request, response)
+    def revoke_user(self, user_id: int) -> Revocation:
+        return self.strategy.revoke_user(user_id)
+
+    def renew(self, principal: Principal, request: Request) -> Issued:
+        return self.strategy.renew(principal, request)
 
     def list_sessions(self, principal: Principal) -> dict[str, Any]:
         return self.strategy.list_sessions(principal)
 
-    def revoke_session(self, principal: Principal, session_id: str) -> bool | Revocation:
+    def revoke_session(self, principal: Principal, session_id: str) -> Revocation | None:
         return self.strategy.revoke_session(principal, session_id)
 
-    def clear_cookies(self, response: Response) -> None:
-        self.cookies.expire(response)
+    def expired_cookies(self) -> tuple[Cookie, ...]:
+        return self.cookies.expired()
 
     def store_up(self) -> bool:
         return self.strategy.store_up()

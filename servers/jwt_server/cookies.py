@@ -6,14 +6,16 @@
   sends it to that one endpoint and nowhere else; a leak through any other route is impossible.
 
 The same access token works either way. When both are present the header wins: a client that
-sends one means it.
+sends one means it. The flags are set where every cookie is written, `servers.core.backend.reply`.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from flask import Request, Response
+from flask import Request
+
+from ..core.backend import Cookie
 
 ACCESS_COOKIE = "access_token"
 REFRESH_COOKIE = "refresh_token"
@@ -33,10 +35,7 @@ def new_refresh_token() -> str:
 
 
 class TokenCookies:
-    """Reads the access token from a request; sets and expires both cookies."""
-
-    def __init__(self, secure: bool):
-        self.secure = secure
+    """Reads the tokens from a request; says which cookies to set or expire (`reply` writes)."""
 
     @staticmethod
     def read_access(request: Request) -> tuple[str, str] | None:
@@ -55,40 +54,17 @@ class TokenCookies:
         """The refresh token cookie, if the browser sent it (it does only to /auth/refresh)."""
         return request.cookies.get(REFRESH_COOKIE) or None
 
-    def set_access(self, response: Response, token: str, max_age: int) -> None:
-        """Send the access token; the cookie dies with the token."""
-        response.set_cookie(
-            ACCESS_COOKIE,
-            token,
-            max_age=max_age,
-            path="/",
-            httponly=True,
-            secure=self.secure,
-            samesite="Lax",
-        )
+    @staticmethod
+    def access(token: str, max_age: int) -> Cookie:
+        """The access token; the cookie dies with the token."""
+        return Cookie(ACCESS_COOKIE, token, "/", max_age)
 
-    def set_refresh(self, response: Response, token: str, max_age: int) -> None:
-        """Send the refresh token, scoped to the refresh endpoint."""
-        response.set_cookie(
-            REFRESH_COOKIE,
-            token,
-            max_age=max_age,
-            path=REFRESH_PATH,
-            httponly=True,
-            secure=self.secure,
-            samesite="Lax",
-        )
+    @staticmethod
+    def refresh(token: str, max_age: int) -> Cookie:
+        """The refresh token, scoped to the refresh endpoint."""
+        return Cookie(REFRESH_COOKIE, token, REFRESH_PATH, max_age)
 
-    def expire(self, response: Response, refresh: bool = True) -> None:
-        """Tell the browser to drop the cookies (each with the path it was set with)."""
-        response.delete_cookie(
-            ACCESS_COOKIE, path="/", httponly=True, secure=self.secure, samesite="Lax"
-        )
-        if refresh:
-            response.delete_cookie(
-                REFRESH_COOKIE,
-                path=REFRESH_PATH,
-                httponly=True,
-                secure=self.secure,
-                samesite="Lax",
-            )
+    @staticmethod
+    def expired() -> tuple[Cookie, ...]:
+        """Drop both cookies (each expiry names the path it was set with)."""
+        return (Cookie.expired(ACCESS_COOKIE), Cookie.expired(REFRESH_COOKIE, REFRESH_PATH))

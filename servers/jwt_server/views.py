@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 
-from ..core.errors import ApiError, error_response
-from ..core.http import with_json
+from ..core.backend import reply
 
 if TYPE_CHECKING:
     from .backend import TokenBackend
@@ -36,25 +35,19 @@ def jwks():
 @refresh_bp.post("/refresh")
 def refresh():
     """Trade the refresh token (cookie, Path=/auth/refresh) for a new one and a new access token.
-    A refresh token presented twice, after the grace, revokes its whole family."""
+    A refresh token presented twice, after the grace, revokes its whole family. A refused
+    refresh is a 401 that changes no cookie: a cross-site POST carries no refresh cookie, and
+    must not be able to log the browser out."""
     backend = token_backend()
-    response = jsonify()
     started = time.perf_counter()
     try:
-        body = backend.strategy.refresh(request, response)  # type: ignore[attr-defined]
-    except ApiError as exc:
-        if exc.status != 401:
-            raise
-        # A dead refresh token: tell the browser to drop both cookies.
-        response = error_response(exc.status, exc.code, exc.message, exc.headers)
-        backend.clear_cookies(response)
-        return response
+        issued = backend.strategy.refresh(request)  # type: ignore[attr-defined]
     finally:
         # Server-Timing shows the price of a refresh too: one round trip (the rotation script).
         g.auth_ms = (time.perf_counter() - started) * 1000
         g.auth_round_trips = 1 if backend.cookies.read_refresh(request) else 0
         g.auth_checked = True
-    return with_json(response, body)
+    return reply(issued.body, issued.cookies)
 
 
 def register_views(app: Flask, backend: TokenBackend) -> None:

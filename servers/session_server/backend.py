@@ -13,9 +13,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request
 
-from ..core.backend import AuthBackend, AuthCheck, Principal, Revocation
+from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Revocation
 from ..core.config import Settings
 from ..core.redis_client import make_redis
 from .cookies import SessionCookie, new_session_id, store_key
@@ -38,13 +38,13 @@ class SessionBackend(AuthBackend):
         self.absolute = settings.session_absolute_timeout
         self.store = store or self._make_store(settings)
         # The cookie lives as long as the absolute timeout; the server decides before that.
-        self.cookie = SessionCookie(settings.secret_keys, settings.cookie_secure, self.absolute)
+        self.cookie = SessionCookie(settings.secret_keys, self.absolute)
 
     @staticmethod
     def _make_store(settings: Settings) -> SessionStore:
         if settings.session_store == "memory":
             return MemoryStore()
-        return RedisStore(make_redis(settings.redis_url), settings.session_absolute_timeout)
+        return RedisStore(make_redis(settings.redis_url))
 
     @property
     def mode(self) -> str:
@@ -65,54 +65,45 @@ class SessionBackend(AuthBackend):
                 self.store.read_round_trips,
                 "This session has ended (logged out, revoked or expired): log in again.",
             )
-        principal = Principal(record.user, key, extra={"record": record})
+        principal = Principal(record.user, key, record.created, record.expires_at)
         return AuthCheck(principal, self.store.read_round_trips)
 
-    def login(self, user: dict[str, Any], request: Request, response: Response) -> dict[str, Any]:
+    def login(self, user: dict[str, Any], request: Request) -> Issued:
         # A new id at every login defeats session fixation: an id planted before login is
         # never adopted, and a session this browser held before is ended, not upgraded.
         previous = self.cookie.read(request)
         if previous is not None:
             self.store.delete(store_key(previous), int(user["id"]))
-        session_id = new_session_id()
         now = time.time()
+        return self._start(user, request, created=now, expires_at=now + self.absolute)
+
+    def _start(
+        self, user: dict[str, Any], request: Request, created: float, expires_at: float
+    ) -> Issued:
+        """Store a session under a fresh id and hand its cookie out."""
+        session_id = new_session_id()
         record = SessionRecord(
             user=user,
-            created=now,
-            expires_at=now + self.absolute,
+            created=created,
+            expires_at=expires_at,
             user_agent=(request.user_agent.string or "")[:200],
             ip=request.remote_addr or "",
         )
         self.store.create(
             store_key(session_id), record, self.idle, self.settings.session_max_per_user
         )
-        self.cookie.set(response, session_id)
-        return {}
+        return Issued((self.cookie.issue(session_id),))
 
-    def logout(self, principal: Principal, response: Response) -> Revocation:
+    def logout(self, principal: Principal) -> Revocation:
         self.store.delete(principal.credential_id, principal.user_id)
-        self.cookie.expire(response)
         return Revocation(
             revoked=True,
             count=1,
             message="The session was deleted on the server: a copy of the cookie is now useless.",
         )
 
-    def revoke_user(
-        self,
-        user_id: int,
-        keep: Principal | None = None,
-        request: Request | None = None,
-        response: Response | None = None,
-    ) -> Revocation:
+    def revoke_user(self, user_id: int) -> Revocation:
         ended = self.store.delete_user(user_id)
-        if keep is not None and response is not None:
-            # Keeping the current session means keeping the *person* logged in, not the id: a
-            # password change is a privilege change (OWASP), and the old cookie may be the
-            # stolen one. Same record and deadlines, new id.
-            self._reissue(keep.extra["record"], response)
-            ended = max(ended - 1, 0)
-        others = "other " if keep is not None else ""
         if not self.store.shared:
             # In-process memory: this replica can only end the sessions it holds. Say so.
             return Revocation(
@@ -120,30 +111,27 @@ class SessionBackend(AuthBackend):
                 valid_until=datetime.fromtimestamp(time.time() + self.absolute, UTC),
                 count=ended,
                 message=(
-                    f"Ended {ended} {others}session(s) held by this replica "
+                    f"Ended {ended} session(s) held by this replica "
                     f"({self.settings.replica_id}) only: the memory store is per process, so "
                     "sessions created on other replicas survive until they expire."
                 ),
             )
-        kept = (
-            " This one continues under a new id: a copy of the old cookie is useless."
-            if (keep is not None and response is not None)
-            else ""
-        )
         return Revocation(
             revoked=True,
             count=ended,
-            message=f"Every {others}session of the user was deleted on the server, "
-            f"effective now.{kept}",
+            message=f"Every session of the user ({ended}) was deleted on the server: "
+            "effective now.",
         )
 
-    def _reissue(self, record: SessionRecord, response: Response) -> None:
-        """Store the same session (same deadlines) under a fresh id and send its cookie."""
-        session_id = new_session_id()
-        self.store.create(
-            store_key(session_id), record, self.idle, self.settings.session_max_per_user
+    def renew(self, principal: Principal, request: Request) -> Issued:
+        # Keeping the *person* logged in, not the id: a password change is a privilege change
+        # (OWASP), and the old cookie may be the stolen one. Same deadlines, new id.
+        issued = self._start(principal.user, request, principal.issued_at, principal.expires_at)
+        return Issued(
+            issued.cookies,
+            message="This client continues under a new session id: a copy of the old cookie "
+            "is useless.",
         )
-        self.cookie.set(response, session_id)
 
     def list_sessions(self, principal: Principal) -> dict[str, Any]:
         rows = self.store.list_user(principal.user_id, time.time(), self.idle)
@@ -165,15 +153,21 @@ class SessionBackend(AuthBackend):
             "message": f"Sessions live in the {self.store.name} store.",
         }
 
-    def revoke_session(self, principal: Principal, session_id: str) -> bool:
+    def revoke_session(self, principal: Principal, session_id: str) -> Revocation | None:
         if len(session_id) != 64:
-            return False
+            return None
         # Deleting through the user's own index: nobody can end someone else's session by id.
         owned = {row.key for row in self.store.list_user(principal.user_id, time.time(), self.idle)}
-        return session_id in owned and self.store.delete(session_id, principal.user_id)
+        if session_id not in owned or not self.store.delete(session_id, principal.user_id):
+            return None
+        return Revocation(
+            revoked=True,
+            count=1,
+            message="The session was deleted on the server: its cookie is now useless.",
+        )
 
-    def clear_cookies(self, response: Response) -> None:
-        self.cookie.expire(response)
+    def expired_cookies(self) -> tuple[Cookie, ...]:
+        return (self.cookie.expired(),)
 
     def store_up(self) -> bool:
         return self.store.ping()

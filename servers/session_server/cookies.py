@@ -3,7 +3,8 @@
 The signature adds little to a 256-bit random id, but it lets a replica reject a forged or
 truncated cookie without asking Redis, and it is what the tutorial does. SECRET_KEY may hold
 several secrets: the first signs, all of them verify, so a secret can be rotated without
-logging everyone out.
+logging everyone out. The flags (HttpOnly, SameSite=Lax, Secure) are set where every cookie
+is written, `servers.core.backend.reply`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from flask import Request, Response
+from flask import Request
 from itsdangerous import BadSignature, Signer
+
+from ..core.backend import Cookie
 
 #: Cookie name. (`__Host-sid` would pin it to HTTPS and this host; the lab runs plain HTTP.)
 COOKIE_NAME = "sid"
@@ -31,12 +34,11 @@ def store_key(session_id: str) -> str:
 
 
 class SessionCookie:
-    """Signs, reads and expires the session cookie."""
+    """Signs and reads the session cookie; says what to set or expire (`reply` writes it)."""
 
-    def __init__(self, secret_keys: tuple[str, ...], secure: bool, max_age: int):
+    def __init__(self, secret_keys: tuple[str, ...], max_age: int):
         # itsdangerous signs with the *last* key and verifies with all: hand it oldest first.
         self.signer = Signer(list(reversed(secret_keys)), salt="authlab.session")
-        self.secure = secure
         self.max_age = max_age
 
     def read(self, request: Request) -> str | None:
@@ -49,20 +51,11 @@ class SessionCookie:
         except (BadSignature, UnicodeDecodeError):
             return None
 
-    def set(self, response: Response, session_id: str) -> None:
-        """Send the signed id: HttpOnly (no JavaScript), SameSite=Lax (no cross-site POSTs)."""
-        response.set_cookie(
-            COOKIE_NAME,
-            self.signer.sign(session_id).decode(),
-            max_age=self.max_age,
-            path="/",
-            httponly=True,
-            secure=self.secure,
-            samesite="Lax",
-        )
+    def issue(self, session_id: str) -> Cookie:
+        """The signed id, kept by the browser as long as the absolute timeout."""
+        return Cookie(COOKIE_NAME, self.signer.sign(session_id).decode(), "/", self.max_age)
 
-    def expire(self, response: Response) -> None:
+    @staticmethod
+    def expired() -> Cookie:
         """Tell the browser to drop the cookie."""
-        response.delete_cookie(
-            COOKIE_NAME, path="/", httponly=True, secure=self.secure, samesite="Lax"
-        )
+        return Cookie.expired(COOKIE_NAME)

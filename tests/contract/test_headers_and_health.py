@@ -4,7 +4,7 @@ import re
 
 from openapi_spec_validator import validate
 
-from tests.contract.conftest import OPENAPI, assert_matches
+from tests.support.contract import OPENAPI, assert_matches
 
 SERVER_TIMING = re.compile(r'^auth;dur=\d+(\.\d+)?;desc="store=(\d+)"$')
 

@@ -3,7 +3,7 @@
 import bcrypt
 import pytest
 
-from tests.contract.conftest import assert_matches, copy_credential
+from tests.support.contract import assert_matches, copy_credential
 
 
 def test_login_sets_an_httponly_samesite_cookie(client, auth):

@@ -1,6 +1,6 @@
 """Notes: a small protected resource, per user."""
 
-from tests.contract.conftest import assert_matches
+from tests.support.contract import assert_matches
 
 
 def test_notes_belong_to_their_author(auth):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.contract.conftest import assert_matches
+from tests.support.contract import assert_matches
 
 
 def test_register_returns_the_user_never_the_hash(client):

@@ -11,7 +11,8 @@ import time
 import pytest
 
 from servers.jwt_server.keys import generate_keypair, hmac_kid
-from tests.jwt_server.conftest import (
+from tests.support.redis_stats import count_commands
+from tests.support.tokens import (
     access_token,
     b64,
     bearer,
@@ -20,7 +21,6 @@ from tests.jwt_server.conftest import (
     unverified,
     valid_claims,
 )
-from tests.support.redis_stats import count_commands
 
 
 def assert_refused(response, words: str | None = None) -> None:

@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from servers.core.config import ConfigError
 from servers.jwt_server.keys import generate_keypair, hmac_kid
-from tests.conftest import TEST_SECRET
-from tests.jwt_server.conftest import bearer, unverified
+from tests.support.settings import TEST_SECRET
+from tests.support.tokens import bearer, unverified
 
 NEW_SECRET = "the-next-secret-that-is-long-enough-for-hs256-987654"
 

@@ -3,7 +3,16 @@
 import time
 from datetime import datetime
 
-from tests.jwt_server.conftest import PASSWORD, access_token, bearer, unverified
+import pytest
+
+from tests.support.tokens import (
+    PASSWORD,
+    access_token,
+    bearer,
+    sign_hs256,
+    unverified,
+    valid_claims,
+)
 
 
 def until(body) -> float:
@@ -174,3 +183,18 @@ def test_denylist_is_shared_by_replicas(make_app, login):
     assert bearer(replica_2, body["access_token"]).status_code == 200
     client.post("/auth/logout")
     assert bearer(replica_2, body["access_token"]).status_code == 401
+
+
+# --- every mode -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["stateless", "denylist", "refresh"])
+def test_a_refused_bearer_header_leaves_the_cookies_alone(make_app, login, mode):
+    """The header wins over the cookie; when it proves nothing, the answer changes no cookie."""
+    app = make_app(mode)
+    browser, _ = login(app)
+    forged = "Bearer " + sign_hs256(valid_claims(), "another-secret-" * 3)
+    response = browser.post("/auth/logout", headers={"Authorization": forged})
+    assert response.status_code == 401
+    assert response.headers.getlist("Set-Cookie") == []
+    assert browser.get("/auth/me").status_code == 200

@@ -1,7 +1,7 @@
 """Redis down: stateless keeps working; denylist fails closed with 503; refresh mode serves
 access tokens (they never needed Redis) and answers 503 where it needs the store."""
 
-from tests.jwt_server.conftest import PASSWORD, sign_hs256, valid_claims
+from tests.support.tokens import PASSWORD, sign_hs256, valid_claims
 
 
 def assert_unavailable(response) -> None:
@@ -62,3 +62,41 @@ def test_refresh_mode_serves_access_tokens_and_503s_the_rest(make_app, login, re
     # Redis came back empty (nothing persisted): the family is gone, the access token is not.
     assert client.get("/auth/me").status_code == 200
     assert client.post("/auth/refresh").status_code == 401
+
+
+def test_refresh_mode_password_change_with_redis_down_changes_nothing(
+    make_app, login, redis_server
+):
+    """The access token proves the caller without Redis, so the view gets as far as revoking:
+    that fails first, and the password is left as it was (issue 11, class 6)."""
+    app = make_app("refresh")
+    client, _ = login(app)
+    redis_server.stop()
+    try:
+        response = client.post(
+            "/auth/password",
+            json={"current_password": PASSWORD, "new_password": "battery-staple-2"},
+        )
+    finally:
+        redis_server.start()
+    assert_unavailable(response)
+    assert "password was NOT changed" in response.get_json()["message"]
+    assert response.headers.getlist("Set-Cookie") == []
+    assert relogin(app.test_client()).status_code == 200  # the old password still works
+
+
+def test_stateless_password_change_needs_no_store(make_app, login, redis_server):
+    """Nothing to revoke, so nothing to wait for: the password changes, and the answer says
+    that no token was revoked."""
+    app = make_app("stateless")
+    client, _ = login(app)
+    redis_server.stop()
+    try:
+        response = client.post(
+            "/auth/password",
+            json={"current_password": PASSWORD, "new_password": "battery-staple-2"},
+        )
+    finally:
+        redis_server.start()
+    body = response.get_json()
+    assert (response.status_code, body["password_changed"], body["revoked"]) == (200, True, False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.lab.conftest import hits, logged_in
+from tests.support.lab_clients import hits, logged_in
 
 pytestmark = pytest.mark.lab
 

@@ -11,7 +11,7 @@ import pytest
 from lab.contestants import FLOOR, SESSION, USUAL, jwt_name
 from lab.processes import is_listening
 from lab.state import REPO_ROOT
-from servers.jwt_server.modes import MODES
+from servers.core.config import JWT_MODES
 
 #: Round trips per authenticated request that each mechanism promises (README, Server-Timing).
 PROMISED = {
@@ -70,7 +70,7 @@ def run_bench(*args: str, timeout: int = 240) -> dict:
 def test_bench_http_measures_every_contestant_against_the_floor():
     report = run_bench("--http", "--rounds", "1", "--duration", "1")
     rows = {row["name"]: row for row in report["contestants"]}
-    expected = {FLOOR, USUAL, SESSION} | {jwt_name(mode) for mode in MODES}
+    expected = {FLOOR, USUAL, SESSION} | {jwt_name(mode) for mode in JWT_MODES}
     assert set(rows) == expected  # every JWT mode the server knows, none typed by hand
     assert rows[FLOOR]["ratio_to_floor"]["rps"] == {"median": 1.0, "min": 1.0, "max": 1.0}
     assert rows[USUAL]["kind"] == "reference"

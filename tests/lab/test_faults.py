@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from lab.processes import wait_until
-from tests.lab.conftest import HTTP_TIMEOUT, PASSWORD, hits, logged_in, new_user
+from tests.support.lab_clients import HTTP_TIMEOUT, PASSWORD, hits, logged_in, new_user
 
 pytestmark = pytest.mark.lab
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +13,7 @@ import requests
 
 from lab import Lab, LabError
 from lab.processes import is_listening, is_running
-from lab.state import REPO_ROOT
-from tests.lab.conftest import HTTP_TIMEOUT, hits, logged_in, new_user
+from tests.support.lab_clients import HTTP_TIMEOUT, hits, logged_in, new_user
 
 pytestmark = pytest.mark.lab
 
@@ -78,14 +76,14 @@ def test_asymmetric_keys_are_shared_by_every_jwt_replica(lab_as, algorithm):
 
 
 def run_cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m lab --state-dir DIR ARGS...`, bounded in time."""
+    """`python -m lab --state-dir DIR ARGS...` run from DIR (the installed package, no
+    PYTHONPATH), bounded in time."""
     return subprocess.run(
         [sys.executable, "-m", "lab", "--state-dir", str(state_dir), *args],
-        cwd=REPO_ROOT,
+        cwd=state_dir,
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from lab import Lab
-from tests.experiments import shared_lab
+from tests.support import shared_lab
 
 
 @pytest.fixture(scope="session")

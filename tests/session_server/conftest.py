@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from servers.session_server import create_app
-from tests.conftest import base_config
+from tests.support.settings import base_config
 
 
 @pytest.fixture
@@ -32,8 +32,3 @@ def login(make_app):
         return client
 
     return do
-
-
-def sid(client) -> str:
-    """The client's signed session cookie."""
-    return client.get_cookie("sid").value

@@ -9,7 +9,7 @@ import pytest
 
 from servers.core import ConfigError
 from servers.session_server import create_app
-from tests.session_server.conftest import sid
+from tests.support.sessions import sid
 
 OLD = "old-secret-old-secret-old-secret-old-secret"
 NEW = "new-secret-new-secret-new-secret-new-secret"

@@ -1,6 +1,8 @@
 """The memory store works in one process and breaks across replicas: that is the lesson."""
 
-from tests.session_server.conftest import sid
+import time
+
+from tests.support.sessions import sid
 
 
 def test_memory_store_serves_its_own_sessions(make_app, login, redis_server):
@@ -43,3 +45,14 @@ def test_memory_store_admits_that_revocation_reaches_one_replica(make_app, login
     assert body["valid_until"] is not None
     assert "this replica (r1) only" in body["message"]
     assert victim.get("/auth/me").status_code == 200  # exactly what the answer said
+
+
+def test_memory_store_index_forgets_ended_sessions_on_the_next_write(make_app, login):
+    app = make_app(session_store="memory", session_idle_timeout=1)
+    clients = [login(app) for _ in range(8)]
+    user_id = clients[0].get("/auth/me").get_json()["user"]["id"]
+    index = app.extensions["authlab_session_store"]._by_user  # noqa: SLF001 (what we bound)
+    assert len(index[user_id]) == 8
+    time.sleep(1.3)
+    login(app)
+    assert len(index[user_id]) == 1

@@ -54,7 +54,7 @@ def test_a_typical_record_packs_small():
 
 
 def test_the_store_gives_back_what_it_was_given(redis_server):
-    store = RedisStore(make_redis(redis_server.url), absolute_timeout=43200)
+    store = RedisStore(make_redis(redis_server.url))
     key = store_key(new_session_id())
     original = record()
     store.create(key, original, idle=1800, max_per_user=0)

@@ -1,13 +1,25 @@
 """The Redis store: one round trip per request, hashed keys, a per-user index, two timeouts."""
 
+import math
 import time
 
-from servers.session_server.stores.redis import SESSION_PREFIX, index_key
-from tests.session_server.conftest import sid
+from servers.session_server.stores.redis import (
+    SESSION_PREFIX,
+    index_key,
+    key_of_member,
+    session_key,
+    unpack,
+)
 from tests.support.redis_stats import count_commands
+from tests.support.sessions import sid
 
 #: The session records, whatever their hashed ids.
 RECORDS = SESSION_PREFIX + "*"
+
+
+def user_entries(r, user_id: int) -> list[str]:
+    """The user's entries in their index bucket (64 users share one sorted set)."""
+    return [m for m in r.zrange(index_key(user_id), 0, -1) if m.startswith(f"{user_id}:")]
 
 
 def test_an_authenticated_request_costs_one_round_trip_and_no_write(make_app, login, redis_server):
@@ -51,7 +63,7 @@ def test_logout_deletes_the_record_and_index_entry(make_app, login, redis_server
     client.post("/auth/logout")
     r = redis_server.client()
     assert r.keys(RECORDS) == []
-    assert r.zrangebylex(index_key(user_id), f"[{user_id}:", f"({user_id};") == []
+    assert user_entries(r, user_id) == []
 
 
 def test_idle_timeout_slides_and_expires(make_app, login):
@@ -122,3 +134,48 @@ def test_password_change_gives_the_kept_session_a_new_id(make_app, login):
     stale.set_cookie("sid", before)
     assert stale.get("/auth/me").status_code == 401
     assert client.get("/auth/me").status_code == 200
+
+
+# --- the per-user index stays bounded by live sessions (issue 11, class 7) --------------------
+
+
+def index_deadline_ms(r, key: str) -> int:
+    """When Redis will drop `key` (ms since the epoch)."""
+    return r.execute_command("PEXPIRETIME", key)
+
+
+def session_deadline_ms(r, key: str) -> int:
+    """The absolute deadline a session record carries, in ms (what the index is scored by)."""
+    record = unpack(r.get(session_key(key_of_member(key))), "")
+    return math.ceil(record.expires_at * 1000)
+
+
+def test_the_user_index_forgets_ended_sessions_on_the_next_write(make_app, login, redis_server):
+    app = make_app(session_idle_timeout=1)
+    clients = [login(app) for _ in range(12)]
+    user_id = clients[0].get("/auth/me").get_json()["user"]["id"]
+    r = redis_server.client()
+    assert len(user_entries(r, user_id)) == 12
+    time.sleep(1.3)  # every one of them ends, idle
+    survivor = login(app)
+    assert len(user_entries(r, user_id)) == 1
+    for _ in range(10):  # logins that end in a logout leave nothing behind
+        login(app).post("/auth/logout")
+    assert len(user_entries(r, user_id)) == 1
+    survivor.post("/auth/logout")
+    assert r.exists(index_key(user_id)) == 0
+
+
+def test_the_user_index_expires_with_its_longest_session(make_app, login, redis_server):
+    """No sliding TTL: the index dies when its last session's absolute deadline passes."""
+    app = make_app(session_absolute_timeout=60)
+    first = login(app)
+    time.sleep(0.05)
+    second = login(app)
+    user_id = first.get("/auth/me").get_json()["user"]["id"]
+    r = redis_server.client()
+    index = index_key(user_id)  # only this user in the bucket here
+    first_key, second_key = r.zrange(index, 0, -1)  # scored by deadline: oldest first
+    assert index_deadline_ms(r, index) == session_deadline_ms(r, second_key)
+    second.post("/auth/logout")  # the longest-lived one ends: the index shortens with it
+    assert index_deadline_ms(r, index) == session_deadline_ms(r, first_key)

@@ -6,10 +6,10 @@ from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import Request, Response
+from flask import Request
 
-from ...core.backend import Principal, Revocation
-from ...core.redis_client import REDIS_DOWN
+from ...core.backend import Issued, Principal, Revocation
+from ...core.redis_store import ping
 
 if TYPE_CHECKING:
     from ..backend import TokenBackend
@@ -37,35 +37,30 @@ class Mode(ABC):
         """Why a validly signed token is refused anyway, or None."""
         return None
 
-    def login(self, user: dict[str, Any], request: Request, response: Response) -> dict[str, Any]:
-        """Issue the credentials of a fresh login; return the extra body fields."""
-        return self.backend.deliver(response, self.backend.mint(user))
+    def login(self, user: dict[str, Any], request: Request) -> Issued:
+        """The credentials of a fresh login."""
+        return self.backend.deliver(self.backend.mint(user))
 
     @abstractmethod
-    def logout(self, principal: Principal, response: Response) -> Revocation:
-        """End this credential (as far as the mode can) and expire the cookies."""
+    def logout(self, principal: Principal) -> Revocation:
+        """End this credential, as far as the mode can."""
 
     @abstractmethod
-    def revoke_user(
-        self,
-        user_id: int,
-        keep: Principal | None,
-        request: Request | None,
-        response: Response | None,
-    ) -> Revocation:
-        """End every credential of a user but `keep` (as far as the mode can)."""
+    def revoke_user(self, user_id: int) -> Revocation:
+        """End every credential of a user, as far as the mode can."""
+
+    def renew(self, principal: Principal, request: Request) -> Issued:
+        """A fresh credential for a caller after a revocation (the mode's login by default)."""
+        return self.login(principal.user, request)
 
     def list_sessions(self, principal: Principal) -> dict[str, Any]:
         """No list where the server keeps no record of live tokens."""
         return {"tracked": False, "sessions": [], "message": self.untracked_message}
 
-    def revoke_session(self, principal: Principal, session_id: str) -> bool | Revocation:
+    def revoke_session(self, principal: Principal, session_id: str) -> Revocation | None:
         """Nothing to revoke by id where nothing is tracked (the API answers 404)."""
-        return False
+        return None
 
     def store_up(self) -> bool:
         """Whether Redis answers (stateless mode too: the login rate limits live there)."""
-        try:
-            return bool(self.backend.redis.ping())
-        except REDIS_DOWN:
-            return False
+        return ping(self.backend.redis)

@@ -5,15 +5,21 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from flask import Response
+from flask import Request
 
-from ...core.backend import Principal, Revocation
+from ...core.backend import Issued, Principal, Revocation
 from ..stores import DenylistStore
 from ..tokens import now_ms
 from .base import Mode
 
 if TYPE_CHECKING:
     from ..backend import TokenBackend
+
+
+def cut_time() -> float:
+    """A per-user cut, 1 ms ahead of now: a token issued in this very millisecond is on the
+    dead side; a token minted at a later `cut_time()` is on the live side."""
+    return round(now_ms() + 0.001, 3)
 
 
 class DenylistMode(Mode):
@@ -33,10 +39,9 @@ class DenylistMode(Mode):
     def check(self, claims: dict[str, Any]) -> str | None:
         return self.store.check(claims["jti"], int(claims["sub"]), float(claims["iat"]))
 
-    def logout(self, principal: Principal, response: Response) -> Revocation:
-        claims = principal.extra["claims"]
-        self.store.deny(claims["jti"], claims["exp"] + self.backend.leeway - time.time())
-        self.backend.cookies.expire(response)
+    def logout(self, principal: Principal) -> Revocation:
+        jti = principal.token_id or principal.credential_id  # a token's jti is required
+        self.store.deny(jti, principal.expires_at + self.backend.leeway - time.time())
         return Revocation(
             revoked=True,
             message=(
@@ -45,23 +50,18 @@ class DenylistMode(Mode):
             ),
         )
 
-    def revoke_user(self, user_id, keep=None, request=None, response=None) -> Revocation:
-        # Tokens issued before the cut die. The cut is 1 ms ahead of now, so that a token issued
-        # in this very millisecond is on the dead side; the kept client's new token is issued at
-        # the cut itself, on the live side.
-        cut = round(now_ms() + 0.001, 3)
-        self.store.cut(user_id, cut, self.backend.access_ttl + self.backend.leeway + 1)
-        extra: dict[str, Any] = {}
-        if keep is not None and response is not None:
-            # The current token was issued before the cut too: hand the client a fresh one.
-            extra = self.backend.deliver(response, self.backend.mint(keep.user, now=cut))
-        others = "every other token" if keep is not None else "every token"
-        kept = " This client received a new token." if extra else ""
+    def revoke_user(self, user_id: int) -> Revocation:
+        # Tokens issued before the cut die; the cut is kept while such a token may live.
+        self.store.cut(user_id, cut_time(), self.backend.access_ttl + self.backend.leeway + 1)
         return Revocation(
             revoked=True,
-            extra=extra,
             message=(
-                f"{others.capitalize()} of this user is refused from now on (a per-user "
-                f"'revoked before' time in Redis).{kept}"
+                "Every token of this user issued until now is refused from now on (a per-user "
+                "'revoked before' time in Redis)."
             ),
         )
+
+    def renew(self, principal: Principal, request: Request) -> Issued:
+        # Minted at a cut time taken after the revocation's: on the live side of it.
+        issued = self.backend.deliver(self.backend.mint(principal.user, now=cut_time()))
+        return Issued(issued.cookies, issued.body, "This client received a new token.")

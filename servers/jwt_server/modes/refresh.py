@@ -9,9 +9,9 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import Request, Response, current_app
+from flask import Request, current_app
 
-from ...core.backend import Principal, Revocation
+from ...core.backend import Issued, Principal, Revocation
 from ...core.config import Settings
 from ...core.errors import ApiError
 from ..cookies import new_refresh_token
@@ -66,15 +66,13 @@ class RefreshMode(Mode):
             ),
         )
 
-    def login(self, user: dict[str, Any], request: Request, response: Response) -> dict[str, Any]:
+    def login(self, user: dict[str, Any], request: Request) -> Issued:
         # A new family per login: each device is its own session (the tutorial kept one refresh
         # token per user, so logging in on a phone logged the laptop out).
-        return self.start_family(user, request, response)
+        return self.start_family(user, request)
 
-    def start_family(
-        self, user: dict[str, Any], request: Request, response: Response
-    ) -> dict[str, Any]:
-        """A new family: its first refresh token and an access token naming it, as cookies."""
+    def start_family(self, user: dict[str, Any], request: Request) -> Issued:
+        """A new family: its first refresh token and an access token naming it."""
         refresh_token, now = new_refresh_token(), now_ms()
         family = new_family_id()
         issued = self.backend.mint(user, now=now, fam=family)
@@ -87,11 +85,13 @@ class RefreshMode(Mode):
             (request.user_agent.string or "")[:200],
             request.remote_addr or "",
         )
-        self.backend.cookies.set_refresh(response, refresh_token, self.store.refresh_ttl)
-        return self.backend.deliver(response, issued)
+        return self.backend.deliver(
+            issued, self.backend.cookies.refresh(refresh_token, self.store.refresh_ttl)
+        )
 
-    def refresh(self, request: Request, response: Response) -> dict[str, Any]:
-        """POST /auth/refresh: rotate the refresh token and issue a new access token."""
+    def refresh(self, request: Request) -> Issued:
+        """POST /auth/refresh: rotate the refresh token and issue a new access token. Every
+        refusal is an ApiError (401): the browser's cookies are left as they are."""
         presented = self.backend.cookies.read_refresh(request)
         if presented is None:
             raise ApiError(401, "unauthorized", "No refresh token: log in first.")
@@ -122,45 +122,41 @@ class RefreshMode(Mode):
         if user is None:
             self.store.revoke(rotation.user_id, rotation.family)
             raise ApiError(401, "unauthorized", "This account no longer exists.")
-        issued = self.backend.mint(user, now=now, fam=rotation.family)
-        self.backend.cookies.set_refresh(response, successor, self.store.refresh_ttl)
-        return {"user": user, **self.backend.deliver(response, issued)}
+        issued = self.backend.deliver(
+            self.backend.mint(user, now=now, fam=rotation.family),
+            self.backend.cookies.refresh(successor, self.store.refresh_ttl),
+        )
+        return Issued(issued.cookies, {"user": user, **issued.body})
 
-    def logout(self, principal: Principal, response: Response) -> Revocation:
-        claims = principal.extra["claims"]
-        family_exp = self.store.revoke(principal.user_id, claims["fam"])
-        self.backend.cookies.expire(response)
+    def logout(self, principal: Principal) -> Revocation:
+        family_exp = self.store.revoke(principal.user_id, principal.credential_id)
         return self._report(
             1 if family_exp is not None else 0,
-            max(claims["exp"], family_exp or 0),
+            max(principal.expires_at, family_exp or 0),
             "The refresh token of this session was revoked: it will never be refreshed again.",
         )
 
-    def revoke_user(self, user_id, keep=None, request=None, response=None) -> Revocation:
-        # The current family ends too: a password change is often the reaction to a theft, and
-        # its refresh token may be the copied one. The client that asked gets a new family.
+    def revoke_user(self, user_id: int) -> Revocation:
         count, latest_exp = self.store.revoke_user(user_id)
         if not latest_exp:
             # Not on record (Redis lost its data, or no login for a refresh lifetime): assume
             # the worst rather than claim that nothing can still be working.
             latest_exp = time.time() + self.backend.access_ttl
-        extra: dict[str, Any] = {}
-        if keep is not None and request is not None and response is not None:
-            extra = self.start_family(keep.user, request, response)
-        kept = " This client received a new session." if extra else ""
-        report = self._report(
-            count,
-            latest_exp,
-            f"Every refresh-token session of this user was revoked ({count}).{kept}",
+        return self._report(
+            count, latest_exp, f"Every refresh-token session of this user was revoked ({count})."
         )
-        report.extra = extra
-        return report
+
+    def renew(self, principal: Principal, request: Request) -> Issued:
+        # The current family ended too: a password change is often the reaction to a theft,
+        # and its refresh token may be the copied one. The caller gets a brand-new family.
+        issued = self.start_family(principal.user, request)
+        return Issued(issued.cookies, issued.body, "This client received a new session.")
 
     def list_sessions(self, principal: Principal) -> dict[str, Any]:
         def when(ts: float) -> str:
             return datetime.fromtimestamp(ts, UTC).isoformat()
 
-        current = principal.extra["claims"].get("fam")
+        current = principal.credential_id
         families = sorted(self.store.list_user(principal.user_id), key=lambda f: f.created)
         return {
             "tracked": True,
@@ -183,11 +179,11 @@ class RefreshMode(Mode):
             ),
         }
 
-    def revoke_session(self, principal: Principal, session_id: str) -> bool | Revocation:
+    def revoke_session(self, principal: Principal, session_id: str) -> Revocation | None:
         if not re.fullmatch(r"[0-9a-f]{32}", session_id):
-            return False
+            return None
         # Revoked only if it is the caller's own family (checked in the same script).
         family_exp = self.store.revoke(principal.user_id, session_id)
         if family_exp is None:
-            return False
+            return None
         return self._report(1, family_exp, "The session's refresh token was revoked.")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from flask import Response
+from flask import Request
 
-from ...core.backend import Principal, Revocation
+from ...core.backend import Issued, Principal, Revocation
 from .base import Mode, iso
 
 
@@ -20,9 +20,8 @@ class StatelessMode(Mode):
         "can be revoked by id. Each token works until it expires."
     )
 
-    def logout(self, principal: Principal, response: Response) -> Revocation:
-        self.backend.cookies.expire(response)
-        until = self.backend.copy_valid_until(principal.extra["claims"]["exp"])
+    def logout(self, principal: Principal) -> Revocation:
+        until = self.backend.copy_valid_until(principal.expires_at)
         return Revocation(
             revoked=False,
             valid_until=until,
@@ -32,7 +31,7 @@ class StatelessMode(Mode):
             ),
         )
 
-    def revoke_user(self, user_id, keep=None, request=None, response=None) -> Revocation:
+    def revoke_user(self, user_id: int) -> Revocation:
         until = self.backend.copy_valid_until(time.time() + self.backend.access_ttl)
         return Revocation(
             revoked=False,
@@ -43,3 +42,7 @@ class StatelessMode(Mode):
                 f"latest {iso(until)}."
             ),
         )
+
+    def renew(self, principal: Principal, request: Request) -> Issued:
+        # Nothing was revoked, so the current token still works: nothing to renew.
+        return Issued()

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import math
 
-import redis
-
-from ...core.errors import StoreUnavailable
-from ...core.redis_client import REDIS_DOWN
+from ...core.redis_store import RedisBacked
 
 DENY_PREFIX = "deny:"
 CUT_PREFIX = "revoked-before:"
@@ -29,24 +26,16 @@ def ttl_seconds(seconds: float) -> int:
     return max(1, math.ceil(seconds))
 
 
-class DenylistStore:
-    """Revoked token ids and per-user cuts."""
+class DenylistStore(RedisBacked):
+    """Revoked token ids and per-user cuts (no per-user index: a cut is one key per user)."""
 
     #: Round trips an authenticated request costs: one MGET.
     round_trips = 1
-
-    def __init__(self, client: redis.Redis):
-        self.client = client
-
-    def _call(self, fn, *args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except REDIS_DOWN:
-            raise StoreUnavailable(DOWN_MESSAGE) from None
+    down_message = DOWN_MESSAGE
 
     def check(self, jti: str, user_id: int, issued_at: float) -> str | None:
         """Why this token is refused, or None. One round trip, and it writes nothing."""
-        denied, cut = self._call(self.client.mget, [DENY_PREFIX + jti, CUT_PREFIX + str(user_id)])
+        denied, cut = self.call(self.client.mget, [DENY_PREFIX + jti, CUT_PREFIX + str(user_id)])
         if denied:
             return "This token was revoked (logged out): log in again."
         if cut is not None and issued_at < float(cut):
@@ -55,8 +44,8 @@ class DenylistStore:
 
     def deny(self, jti: str, lives_for: float) -> None:
         """Refuse one token from now on, for as long as it would otherwise live."""
-        self._call(self.client.set, DENY_PREFIX + jti, "1", ex=ttl_seconds(lives_for))
+        self.call(self.client.set, DENY_PREFIX + jti, "1", ex=ttl_seconds(lives_for))
 
     def cut(self, user_id: int, at: float, lives_for: float) -> None:
         """Refuse every token of the user issued before `at` (kept while such a token lives)."""
-        self._call(self.client.set, CUT_PREFIX + str(user_id), repr(at), ex=ttl_seconds(lives_for))
+        self.call(self.client.set, CUT_PREFIX + str(user_id), repr(at), ex=ttl_seconds(lives_for))

@@ -17,7 +17,9 @@ Layout (only SHA-256 hashes of tokens are stored: a dump of Redis hands out no r
                          TTL = refresh lifetime; rotated records stay, that is how reuse is seen
     rfam:<family>        hash: uid, created, last_seen, user_agent, ip, active (token hashes),
                          exp (the latest access token issued in it); TTL slides at each refresh
-    ufam:<uid>           sorted set of the user's family ids, by creation time (no SCAN, ever)
+    ufam:<uid>           sorted set of the user's family ids, scored by when each family dies
+                         (its last refresh + the refresh lifetime): pruned on every write, it
+                         expires with its longest-lived family (servers/core/redis_store.py)
     uexp:<uid>           the latest `exp` of any access token issued to the user, so a revocation
                          can say until when an already issued access token may still work
 
@@ -28,12 +30,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 import redis
 
-from ...core.errors import StoreUnavailable
-from ...core.redis_client import REDIS_DOWN
+from ...core.redis_store import INDEX_LUA, RedisBacked
 
 TOKEN_PREFIX = "rt:"  # noqa: S105 (a key prefix, not a secret)
 FAMILY_PREFIX = "rfam:"
@@ -55,14 +57,14 @@ end
 # KEYS: rt:<hash>, rfam:<fid>, ufam:<uid>, uexp:<uid>
 # ARGV: fid, uid, now, refresh ttl, user agent, ip, access exp, token hash
 CREATE_SCRIPT = (
-    RAISE_LATEST
+    INDEX_LUA
+    + RAISE_LATEST
     + """
 redis.call('SET', KEYS[1], cjson.encode({f = ARGV[1], u = ARGV[2], s = 'a'}), 'EX', ARGV[4])
 redis.call('HSET', KEYS[2], 'uid', ARGV[2], 'created', ARGV[3], 'last_seen', ARGV[3],
   'user_agent', ARGV[5], 'ip', ARGV[6], 'active', ARGV[8], 'exp', ARGV[7])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
-redis.call('EXPIRE', KEYS[3], ARGV[4])
+index_add(KEYS[3], ARGV[1], tonumber(ARGV[3]) + tonumber(ARGV[4]), ARGV[3])
 raise_latest(KEYS[4], ARGV[7], ARGV[4])
 return 1
 """
@@ -72,7 +74,8 @@ return 1
 # ARGV: now, grace, new hash, refresh ttl, rt prefix, rfam prefix, ufam prefix, uexp prefix,
 #       access exp
 ROTATE_SCRIPT = (
-    RAISE_LATEST
+    INDEX_LUA
+    + RAISE_LATEST
     + """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {'unknown'} end
@@ -87,6 +90,7 @@ if rec.s == 'r' then
     -- A superseded token, presented again after the grace: theft. The family dies.
     redis.call('DEL', fam)
     redis.call('ZREM', ARGV[7] .. rec.u, rec.f)
+    index_settle(ARGV[7] .. rec.u, now)
     return {'reuse', rec.f, rec.u}
   end
   -- Within the grace (two tabs, a retried request): a sibling joins the family.
@@ -111,34 +115,25 @@ end
 redis.call('SET', KEYS[2], cjson.encode({f = rec.f, u = rec.u, s = 'a'}), 'EX', ARGV[4])
 redis.call('HSET', fam, 'active', active, 'last_seen', ARGV[1], 'exp', ARGV[9])
 redis.call('EXPIRE', fam, ARGV[4])
-redis.call('EXPIRE', ARGV[7] .. rec.u, ARGV[4])
+index_add(ARGV[7] .. rec.u, rec.f, now + tonumber(ARGV[4]), now)
 raise_latest(ARGV[8] .. rec.u, ARGV[9], ARGV[4])
 return {outcome, rec.f, rec.u}
 """
 )
 
 # End one family, only if it belongs to the caller. Returns its latest access exp.
-# KEYS: rfam:<fid>, ufam:<uid>   ARGV: uid, fid
-REVOKE_SCRIPT = """
+# KEYS: rfam:<fid>, ufam:<uid>   ARGV: uid, fid, now
+REVOKE_SCRIPT = (
+    INDEX_LUA
+    + """
 if redis.call('HGET', KEYS[1], 'uid') ~= ARGV[1] then return false end
 local exp = redis.call('HGET', KEYS[1], 'exp')
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
+index_settle(KEYS[2], ARGV[3])
 return exp
 """
-
-# End every family of a user but one, from the index. Returns {count, latest access exp}.
-# KEYS: ufam:<uid>, uexp:<uid>   ARGV: rfam prefix, family to keep ('' for none)
-REVOKE_USER_SCRIPT = """
-local n = 0
-for _, f in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if f ~= ARGV[2] then
-    n = n + redis.call('DEL', ARGV[1] .. f)
-    redis.call('ZREM', KEYS[1], f)
-  end
-end
-return {n, redis.call('GET', KEYS[2]) or '0'}
-"""
+)
 
 
 def hash_token(token: str) -> str:
@@ -179,26 +174,20 @@ class Family:
     ip: str
 
 
-class FamilyStore:
+class FamilyStore(RedisBacked):
     """Refresh-token families in Redis."""
 
     #: Round trips an authenticated request costs: none, access tokens are checked alone.
     round_trips = 0
+    down_message = DOWN_MESSAGE
 
     def __init__(self, client: redis.Redis, refresh_ttl: int, grace: float):
-        self.client = client
+        super().__init__(client)
         self.refresh_ttl = refresh_ttl
         self.grace = grace
         self._create = client.register_script(CREATE_SCRIPT)
         self._rotate = client.register_script(ROTATE_SCRIPT)
         self._revoke = client.register_script(REVOKE_SCRIPT)
-        self._revoke_user = client.register_script(REVOKE_USER_SCRIPT)
-
-    def _call(self, fn, *args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except REDIS_DOWN:
-            raise StoreUnavailable(DOWN_MESSAGE) from None
 
     def create(
         self,
@@ -212,7 +201,7 @@ class FamilyStore:
     ) -> None:
         """Start family `family`, whose first refresh token is `token`."""
         uid, token_hash = str(user_id), hash_token(token)
-        self._call(
+        self.call(
             self._create,
             keys=[
                 TOKEN_PREFIX + token_hash,
@@ -226,7 +215,7 @@ class FamilyStore:
     def rotate(self, presented: str, successor: str, now: float, access_exp: float) -> Rotation:
         """Swap `presented` for `successor`, or detect reuse. One round trip."""
         new_hash = hash_token(successor)
-        result = self._call(
+        result = self.call(
             self._rotate,
             keys=[TOKEN_PREFIX + hash_token(presented), TOKEN_PREFIX + new_hash],
             args=[
@@ -249,22 +238,19 @@ class FamilyStore:
     def revoke(self, user_id: int, family: str) -> float | None:
         """End one of the user's families; returns the exp of its latest access token, or None
         when the user has no such family."""
-        exp = self._call(
+        exp = self.call(
             self._revoke,
             keys=[FAMILY_PREFIX + family, INDEX_PREFIX + str(user_id)],
-            args=[str(user_id), family],
+            args=[str(user_id), family, time.time()],
         )
         return float(exp) if exp is not None else None
 
-    def revoke_user(self, user_id: int, keep: str | None = None) -> tuple[int, float]:
-        """End every family of a user but `keep`; returns (how many, the latest exp of any access
-        token issued to the user)."""
-        count, latest = self._call(
-            self._revoke_user,
-            keys=[INDEX_PREFIX + str(user_id), LATEST_PREFIX + str(user_id)],
-            args=[FAMILY_PREFIX, keep or ""],
-        )
-        return int(count), float(latest)
+    def revoke_user(self, user_id: int) -> tuple[int, float]:
+        """End every family of a user; returns (how many, the latest exp of any access token
+        issued to the user, 0 when none is on record)."""
+        uid = str(user_id)
+        count, latest = self.revoke_index(INDEX_PREFIX + uid, FAMILY_PREFIX, LATEST_PREFIX + uid)
+        return count, float(latest or 0)
 
     def list_user(self, user_id: int) -> list[Family]:
         """The user's live families, from the index; dead index entries are pruned."""
@@ -297,4 +283,4 @@ class FamilyStore:
                 self.client.zrem(index, *dead)
             return rows
 
-        return self._call(run)
+        return self.call(run)

@@ -67,11 +67,12 @@ class SessionStore(ABC):
 
     @abstractmethod
     def list_user(self, user_id: int, now: float, idle: int) -> list[ListedSession]:
-        """The user's live sessions, from the per-user index (no scan)."""
+        """The user's live sessions, from the per-user index (no scan). The index holds live
+        sessions only: every write drops the ended ones, so it never grows past them."""
 
     @abstractmethod
-    def delete_user(self, user_id: int, keep: str | None = None) -> int:
-        """End every session of a user except `keep`; returns how many ended."""
+    def delete_user(self, user_id: int) -> int:
+        """End every session of a user; returns how many ended."""
 
     @abstractmethod
     def ping(self) -> bool:

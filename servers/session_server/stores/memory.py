@@ -36,12 +36,19 @@ class MemoryStore(SessionStore):
         return entry
 
     def _forget(self, key: str, user_id: int) -> bool:
-        self._by_user.get(user_id, {}).pop(key, None)
+        sessions = self._by_user.get(user_id, {})
+        sessions.pop(key, None)
+        if not sessions:
+            self._by_user.pop(user_id, None)
         return self._records.pop(key, None) is not None
 
     def create(self, key: str, record: SessionRecord, idle: int, max_per_user: int) -> list[str]:
         with self._lock:
-            self._records[key] = (record, time.time() + idle)
+            now = time.time()
+            # Prune on write: the user's index never outgrows their live sessions.
+            for old in list(self._by_user.get(record.user_id, {})):
+                self._alive(old, now)
+            self._records[key] = (record, now + idle)
             sessions = self._by_user.setdefault(record.user_id, {})
             sessions[key] = record.created
             evicted: list[str] = []
@@ -75,10 +82,10 @@ class MemoryStore(SessionStore):
                     rows.append(ListedSession(key, record, idle_deadline - idle))
             return rows
 
-    def delete_user(self, user_id: int, keep: str | None = None) -> int:
+    def delete_user(self, user_id: int) -> int:
         with self._lock:
-            keys = [k for k in self._by_user.get(user_id, {}) if k != keep]
-            return sum(self._forget(k, user_id) for k in keys)
+            keys = list(self._by_user.pop(user_id, {}))
+            return sum(self._records.pop(k, None) is not None for k in keys)
 
     def ping(self) -> bool:
         return True

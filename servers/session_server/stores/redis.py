@@ -8,7 +8,10 @@ hands out no live cookie.
                                                   timeout, time left to the absolute one)
     u:<user id // 64>                             the per-user index, 64 users to one sorted set:
                                                   members "<user id>:<sha256(id), base64url>",
-                                                  all scored 0, so ZRANGEBYLEX finds one user's
+                                                  scored by absolute deadline; pruned on every
+                                                  write, it expires with its last session (see
+                                                  servers/core/redis_store.py: the index stays
+                                                  bounded by live sessions)
     ua:<6 characters of a hash of the User-Agent>  the User-Agent string, stored once for every
                                                   session that shares it
 Small sorted sets and short strings stay in Redis's compact encodings (listpack, embedded
@@ -29,8 +32,7 @@ import time
 
 import redis
 
-from ...core.errors import StoreUnavailable
-from ...core.redis_client import REDIS_DOWN
+from ...core.redis_store import INDEX_LUA, RedisBacked
 from .base import ListedSession, SessionRecord, SessionStore
 
 SESSION_PREFIX = "s:"
@@ -109,6 +111,11 @@ def unpack_ip(text: str) -> str:
     return socket.inet_ntop(socket.AF_INET if len(packed) == 4 else socket.AF_INET6, packed)
 
 
+def deadline_ms(record: SessionRecord) -> int:
+    """The absolute deadline in ms, as the packed record keeps it (and the index scores it)."""
+    return max(round(record.created * 1000), round(record.expires_at * 1000))
+
+
 def pack(record: SessionRecord) -> str:
     """The record as one short string (80 bytes for a typical user: Redis's next allocation
     size up is 96). In order: creation time and the lifetime to the absolute deadline (ms, base
@@ -119,7 +126,7 @@ def pack(record: SessionRecord) -> str:
     role = str(user["role"])
     fields = [
         b36(created_ms),
-        b36(max(0, round(record.expires_at * 1000) - created_ms)),
+        b36(deadline_ms(record) - created_ms),
         ua_id(record.user_agent) if record.user_agent else "",
         pack_ip(record.ip),
         str(user["id"]),
@@ -162,15 +169,22 @@ return {raw, ua}
 """
 
 # Lua helpers shared by the scripts below: a user's index entries, and an entry's record key.
-ENTRIES = """
+ENTRIES = (
+    INDEX_LUA
+    + """
 local function entries(index, user)
-  return redis.call('ZRANGEBYLEX', index, '[' .. user .. ':', '(' .. user .. ';')
+  local prefix, mine = user .. ':', {}
+  for _, m in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+    if string.sub(m, 1, #prefix) == prefix then table.insert(mine, m) end
+  end
+  return mine
 end
 local function record_key(member, prefix)
   local digest = string.sub(member, string.find(member, ':', 1, true) + 1)
   return prefix .. string.sub(digest, 1, 18)
 end
 """
+)
 
 # Create, index, prune dead index entries and evict the oldest beyond the cap, atomically.
 # (It touches session keys named in ARGV, fine on a single Redis; a cluster would need hash tags.)
@@ -178,9 +192,13 @@ CREATE_SCRIPT = (
     ENTRIES
     + """
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('ZADD', KEYS[2], 0, ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[5])
-if ARGV[9] ~= '' then redis.call('SET', ARGV[8] .. ARGV[9], ARGV[10], 'EX', ARGV[5]) end
+index_add(KEYS[2], ARGV[3], ARGV[5], ARGV[11])
+if ARGV[9] ~= '' then
+  -- The User-Agent string outlives every session that names it: its TTL only grows.
+  local ttl_ms = math.ceil((tonumber(ARGV[5]) - tonumber(ARGV[11])) * 1000)
+  local key = ARGV[8] .. ARGV[9]
+  if redis.call('PTTL', key) < ttl_ms then redis.call('SET', key, ARGV[10], 'PX', ttl_ms) end
+end
 local alive = {}
 for _, m in ipairs(entries(KEYS[2], ARGV[4])) do
   local raw = redis.call('GET', record_key(m, ARGV[7]))
@@ -217,6 +235,18 @@ for _, m in ipairs(entries(KEYS[1], ARGV[2])) do
     redis.call('ZREM', KEYS[1], m)
   end
 end
+index_settle(KEYS[1], ARGV[4])
+return n
+"""
+)
+
+# End one session and drop it from its user's index.
+DELETE_SCRIPT = (
+    INDEX_LUA
+    + """
+local n = redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+index_settle(KEYS[2], ARGV[2])
 return n
 """
 )
@@ -241,31 +271,26 @@ return rows
 )
 
 
-class RedisStore(SessionStore):
+class RedisStore(RedisBacked, SessionStore):
     """Sessions in Redis, shared by every replica."""
 
     name = "redis"
     read_round_trips = 1
 
-    def __init__(self, client: redis.Redis, absolute_timeout: int):
-        self.client = client
-        self.absolute_timeout = absolute_timeout
+    def __init__(self, client: redis.Redis):
+        super().__init__(client)
         self._read = client.register_script(READ_SCRIPT)
         self._create = client.register_script(CREATE_SCRIPT)
+        self._delete = client.register_script(DELETE_SCRIPT)
         self._delete_user = client.register_script(DELETE_USER_SCRIPT)
         self._list = client.register_script(LIST_SCRIPT)
 
-    def _call(self, fn, *args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except REDIS_DOWN:
-            raise StoreUnavailable() from None
-
     def create(self, key: str, record: SessionRecord, idle: int, max_per_user: int) -> list[str]:
-        ttl_ms = int(min(idle, record.expires_at - time.time()) * 1000)
+        now = time.time()
+        ttl_ms = int(min(idle, record.expires_at - now) * 1000)
         user_id = record.user_id
         ua = record.user_agent
-        evicted = self._call(
+        evicted = self.call(
             self._create,
             keys=[session_key(key), index_key(user_id)],
             args=[
@@ -273,31 +298,28 @@ class RedisStore(SessionStore):
                 ttl_ms,
                 index_member(user_id, key),
                 user_id,
-                self.absolute_timeout,
+                deadline_ms(record) / 1000,
                 max_per_user,
                 SESSION_PREFIX,
                 UA_PREFIX,
                 ua_id(ua) if ua else "",
                 ua,
+                now,
             ],
         )
         return [key_of_member(m) for m in evicted]
 
     def read(self, key: str, now: float, idle: int) -> SessionRecord | None:
-        found = self._call(self._read, keys=[session_key(key)], args=[now, idle, UA_PREFIX])
+        found = self.call(self._read, keys=[session_key(key)], args=[now, idle, UA_PREFIX])
         return unpack(found[0], found[1]) if found else None
 
     def delete(self, key: str, user_id: int) -> bool:
-        def run():
-            pipe = self.client.pipeline(transaction=True)
-            pipe.delete(session_key(key))
-            pipe.zrem(index_key(user_id), index_member(user_id, key))
-            return pipe.execute()[0] == 1
-
-        return self._call(run)
+        keys = [session_key(key), index_key(user_id)]
+        args = [index_member(user_id, key), time.time()]
+        return self.call(self._delete, keys=keys, args=args) == 1
 
     def list_user(self, user_id: int, now: float, idle: int) -> list[ListedSession]:
-        found = self._call(
+        found = self.call(
             self._list, keys=[index_key(user_id)], args=[SESSION_PREFIX, user_id, UA_PREFIX]
         )
         rows = []
@@ -311,17 +333,11 @@ class RedisStore(SessionStore):
             rows.append(ListedSession(key_of_member(member), record, last_seen))
         return rows
 
-    def delete_user(self, user_id: int, keep: str | None = None) -> int:
+    def delete_user(self, user_id: int) -> int:
         return int(
-            self._call(
+            self.call(
                 self._delete_user,
                 keys=[index_key(user_id)],
-                args=[SESSION_PREFIX, user_id, index_member(user_id, keep) if keep else ""],
+                args=[SESSION_PREFIX, user_id, "", time.time()],
             )
         )
-
-    def ping(self) -> bool:
-        try:
-            return bool(self.client.ping())
-        except REDIS_DOWN:
-            return False
