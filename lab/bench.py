@@ -288,6 +288,9 @@ def run_profile(args: argparse.Namespace, say: Callable[[str], None]) -> int:
     if args.json:
         print(json.dumps({"stamp": stamp(), "requests": requests, "results": results}, indent=2))
         return 0
+    s = stamp()
+    print(f"Printed by `python -m lab bench --profile` at commit {s['commit']}, {s['date']}, ")
+    print(f"on {s['machine']}. {requests} requests per server, in process (no HTTP parsing).")
     for row in results:
         print(f"\n== {row['name']}: {row['cpu_us_per_request']:.0f} us CPU per /auth/me ==")
         print(row["profile"])
