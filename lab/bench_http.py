@@ -280,27 +280,35 @@ def summarise(started: list[Running]) -> list[dict[str, Any]]:
 
 
 def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Issue 10's targets, from the median ratios of this run: met or not, never hidden."""
-    ratio = {row["name"]: row["ratio_to_floor"]["rps"]["median"] for row in rows}
+    """Issue 10's targets, from the median ratios of this run: met or not, never hidden. Judged
+    on req/s as asked, and shown on CPU per request too (steadier on a shared machine)."""
+    by_rps = {row["name"]: row["ratio_to_floor"]["rps"]["median"] for row in rows}
+    by_cpu = {row["name"]: row["ratio_to_floor"]["cpu"]["median"] for row in rows}
     found = []
 
-    def add(what: str, measured: float | None, goal: float | None) -> None:
-        if measured is not None and goal is not None:
-            found.append(
-                {
-                    "target": what,
-                    "measured": round(measured, 3),
-                    "goal": round(goal, 3),
-                    "met": measured >= goal,
-                }
-            )
+    def add(what: str, name: str, goal: float | str) -> None:
+        if name not in by_rps or (isinstance(goal, str) and goal not in by_rps):
+            return
+        goal_rps = by_rps[goal] if isinstance(goal, str) else goal
+        goal_cpu = by_cpu[goal] if isinstance(goal, str) else goal
+        found.append(
+            {
+                "target": what,
+                "measured": round(by_rps[name], 3),
+                "goal": round(goal_rps, 3),
+                "met": by_rps[name] >= goal_rps,
+                "measured_by_cpu": round(by_cpu[name], 3),
+                "goal_by_cpu": round(goal_cpu, 3),
+                "met_by_cpu": by_cpu[name] >= goal_cpu,
+            }
+        )
 
-    add("session server >= 0.56 of the floor", ratio.get(SESSION), 0.56)
-    add("jwt stateless >= 0.65 of the floor", ratio.get(jwt_name("stateless")), 0.65)
-    add("jwt denylist >= the session server", ratio.get(jwt_name("denylist")), ratio.get(SESSION))
+    add("session server >= 0.56 of the floor", SESSION, 0.56)
+    add("jwt stateless >= 0.65 of the floor", jwt_name("stateless"), 0.65)
+    add("jwt denylist >= the session server", jwt_name("denylist"), SESSION)
     for row in rows:
         if row["kind"] == "authlab":
-            add(f"{row['name']} >= the usual stack", ratio[row["name"]], ratio.get(USUAL))
+            add(f"{row['name']} >= the usual stack", row["name"], USUAL)
     return found
 
 
@@ -329,8 +337,9 @@ def trust_notes(rows: list[dict[str, Any]], rounds: int, cores: int) -> list[str
     foreign = statistics.median(run["foreign_cores"] for row in rows for run in row["runs"])
     if foreign > 0.25:
         notes.append(
-            f"Other processes used {foreign:.2f} of {cores} cores during a typical run: "
-            "absolute figures are low, ratios are the comparison to trust."
+            f"Other processes used {foreign:.2f} of {cores} cores during a typical run: req/s "
+            "and its ratios depend on what they did meanwhile; CPU per request (and the "
+            "floor's over it) is the steadier comparison."
         )
     return notes
 

@@ -95,9 +95,14 @@ HTTP_HEAD = [
 
 def target_lines(report: dict[str, Any]) -> list[str]:
     """'met' / 'NOT met' per target."""
+
+    def verdict(met: bool) -> str:
+        return "met" if met else "NOT met"
+
     return [
-        f"{'met    ' if t['met'] else 'NOT met'}  {t['target']}: {t['measured']:.2f} "
-        f"(goal {t['goal']:.2f})"
+        f"{t['target']}: by req/s {t['measured']:.2f} (goal {t['goal']:.2f}) "
+        f"{verdict(t['met'])}; by CPU {t['measured_by_cpu']:.2f} "
+        f"(goal {t['goal_by_cpu']:.2f}) {verdict(t['met_by_cpu'])}"
         for t in report["targets"]
     ]
 

@@ -96,7 +96,10 @@ def test_bench_http_markdown_is_stamped():
         "settings": {"path": "GET /auth/me", "rounds": 3, "seconds_per_run": 5,
                      "gunicorn": "-k gthread", "wrk": "-t2 -c32"},
         "contestants": [],
-        "targets": [{"target": "t", "measured": 0.5, "goal": 0.56, "met": False}],
+        "targets": [
+            {"target": "t", "measured": 0.5, "goal": 0.56, "met": False,
+             "measured_by_cpu": 0.6, "goal_by_cpu": 0.56, "met_by_cpu": True}
+        ],
         "trust": [],
     }  # fmt: skip
     text = http_markdown(report, "python -m lab bench --http --markdown")

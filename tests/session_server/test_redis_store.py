@@ -145,9 +145,10 @@ def index_deadline_ms(r, key: str) -> int:
 
 
 def session_deadline_ms(r, key: str) -> int:
-    """The absolute deadline a session record carries, in ms (what the index is scored by)."""
+    """The absolute deadline a session record carries, rounded up to the whole second the index
+    is scored by (an integer score packs smaller), in ms."""
     record = unpack(r.get(session_key(key_of_member(key))), "")
-    return math.ceil(record.expires_at * 1000)
+    return math.ceil(record.expires_at) * 1000
 
 
 def test_the_user_index_forgets_ended_sessions_on_the_next_write(make_app, login, redis_server):

@@ -8,8 +8,10 @@ hands out no live cookie.
                                                   timeout, time left to the absolute one)
     u:<user id // 64>                             the per-user index, 64 users to one sorted set:
                                                   members "<user id>:<sha256(id), base64url>",
-                                                  scored by absolute deadline; pruned on every
-                                                  write, it expires with its last session (see
+                                                  scored by absolute deadline (whole seconds,
+                                                  rounded up: an integer packs smaller); pruned
+                                                  on every write, it expires with its last
+                                                  session (see
                                                   servers/core/redis_store.py: the index stays
                                                   bounded by live sessions)
     ua:<6 characters of a hash of the User-Agent>  the User-Agent string, stored once for every
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import socket
 import time
 
@@ -298,7 +301,7 @@ class RedisStore(RedisBacked, SessionStore):
                 ttl_ms,
                 index_member(user_id, key),
                 user_id,
-                deadline_ms(record) / 1000,
+                math.ceil(deadline_ms(record) / 1000),  # whole seconds: a compact score
                 max_per_user,
                 SESSION_PREFIX,
                 UA_PREFIX,
