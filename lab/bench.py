@@ -310,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     calls = args.calls or (200 if args.quick else 2000)
 
     def say(message: str) -> None:
-        quiet = args.json or args.markdown
+        quiet = args.json or args.markdown or args.profile
         print(message, file=sys.stderr if quiet else sys.stdout, flush=True)
 
     if args.http:

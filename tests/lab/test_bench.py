@@ -139,3 +139,12 @@ def test_bench_memory_reports_bytes_per_session_with_the_index():
     assert distinct["redis_keys"] > shared["redis_keys"]  # a User-Agent string per session
     assert 0 < shared["bytes_per_session"] < distinct["bytes_per_session"]
     assert report["target_met"] == (shared["bytes_per_session"] <= 300)
+
+
+def test_bench_profile_shows_where_auth_me_spends_its_time():
+    report = run_bench("--profile", "--calls", "50")
+    names = [row["name"] for row in report["results"]]
+    assert names == ["session server", "jwt stateless", "jwt denylist"]
+    for row in report["results"]:
+        assert row["cpu_us_per_request"] > 0
+        assert "authenticate" in row["profile"]  # the auth check is in the picture, by name
