@@ -8,19 +8,21 @@ PYTHON  := $(BIN)/python
 
 setup: system-packages $(VENV)/.installed  ## everything a fresh Debian machine needs
 
-# redis-server and haproxy run the lab, wrk loads it (`lab bench --http`);
-# install them only when missing (Debian/Ubuntu: apt).
+# redis-server and haproxy run the lab, Chromium drives the browser-demo test, wrk loads
+# `lab bench --http`; install them only when missing (Debian/Ubuntu: apt).
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v haproxy >/dev/null 2>&1 || missing="$$missing haproxy"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	    $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
-	  elif command -v brew >/dev/null 2>&1; then brew install $$(echo $$missing | sed 's/redis-server/redis/'); \
+	  elif command -v brew >/dev/null 2>&1; then brew install $$(echo $$missing | sed 's/redis-server/redis/; s/chromium-driver/chromedriver/'); \
 	  else echo "please install:$$missing" >&2; exit 1; fi; \
 	fi
 
@@ -55,9 +57,12 @@ lab: setup  ## bring the lab up, run the quick report, say where to go next
 	@echo
 	@$(PYTHON) -m lab status
 	@echo
-	@echo "Next: open the report above in a browser; 'python -m lab demo stolen-cookie';"
-	@echo "      '.venv/bin/jupyter lab notebooks/'; 'python -m lab loadtest browse --server jwt';"
-	@echo "      'make down' when you are done."
+	@echo "Next, from this directory in any shell (no venv to activate):"
+	@echo "  everyone:    open the report printed above in a browser"
+	@echo "  instructors: .venv/bin/python -m lab demo stolen-cookie --browser   (prints the page's URL)"
+	@echo "  students:    .venv/bin/jupyter lab notebooks/"
+	@echo "  teams:       .venv/bin/python -m lab loadtest browse --server jwt"
+	@echo "  done:        make down"
 
 down:
 	$(PYTHON) -m lab down

@@ -8,18 +8,21 @@ python -m lab replica kill|start session|jwt INDEX
 python -m lab redis stop|start | redis pause SECONDS
 python -m lab lb disable|enable session|jwt INDEX
 python -m lab logs NAME            (session-1, jwt-2, haproxy, redis)
-python -m lab loadtest|report|demo|bench ...   (see their own --help)
+python -m lab loadtest|report|demo|bench|console ...   (see their own --help)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import fields, replace
+from pathlib import Path
 from typing import Any
 
 from . import processes
@@ -28,6 +31,7 @@ from .state import (
     ALGORITHMS,
     JWT_MODES,
     LB_POLICIES,
+    REPO_ROOT,
     SERVERS,
     SESSION_STORES,
     STATE_DIR_ENV,
@@ -43,6 +47,7 @@ DELEGATED = {
     "report": ("lab.report", "the report (issue 6)"),
     "demo": ("lab.demo", "the demo (issue 6)"),
     "bench": ("lab.bench", "the in-process auth-check benchmark"),
+    "console": ("lab.console", "the stolen-cookie demo in a browser (issue 14)"),
 }
 
 
@@ -188,11 +193,21 @@ def cmd_up(args: argparse.Namespace) -> int:
     else:
         print("AuthLab is up:")
     print_summary(lab)
+    run = lab_command()
     print(
-        "\nNext: `python -m lab status`, `python -m lab report --quick`, "
-        "`python -m lab demo stolen-cookie`, `python -m lab down`."
+        f"\nNext: `{run} demo stolen-cookie --browser`, `{run} report --quick`, "
+        f"`{run} status`, `{run} down`."
     )
     return 0
+
+
+def lab_command() -> str:
+    """`python -m lab` as a new shell can run it: this interpreter, relative to the repository."""
+    here = Path(sys.executable)
+    if Path.cwd().resolve() == REPO_ROOT:
+        with contextlib.suppress(ValueError):
+            return f"{here.relative_to(Path.cwd())} -m lab"
+    return f"cd {shlex.quote(str(REPO_ROOT))} && {shlex.quote(str(here))} -m lab"
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -2,12 +2,16 @@
 
     python -m lab demo stolen-cookie                       # both servers, logout, pauses
     python -m lab demo stolen-cookie --server jwt --action revoke --no-pause
+    python -m lab demo stolen-cookie --server jwt --jwt-mode refresh   # the stolen refresh token
+    python -m lab demo stolen-cookie --browser             # the same story in a web page
 
 The victim logs in, the attacker copies the cookie, both are in; the victim logs out (or changes
 the password, or an admin revokes the account); the attacker tries again on every replica, and
-each server gets a verdict. It uses the running lab (`python -m lab up`) if there is one, and
-otherwise starts a private one for the demo and stops it at the end. Colours only on a terminal
-(and never with NO_COLOR set).
+each server gets a verdict. In refresh mode it then plays the stolen refresh token: the attacker
+refreshes with it, the victim's browser refreshes with its now-spent one, the server sees a
+token reused and revokes the whole family. It uses the running lab (`python -m lab up`) if
+there is one (switching its JWT mode if `--jwt-mode` asks), and otherwise starts a private one
+for the demo and stops it at the end. Colours only on a terminal (and never with NO_COLOR set).
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from typing import Any, TextIO
 
 from .api import Lab
 from .experiments.actors import Client, probe, register
-from .experiments.labs import mode_of
+from .experiments.labs import mode_of, refresh_grace
 from .experiments.revocation import perform_action
+from .state import JWT_MODES
 
 ACTIONS = {
     "logout": "the victim logs out",
@@ -71,6 +76,15 @@ class Narrator:
                 input(self.paint("   (Enter to continue)", "dim"))
             except EOFError:
                 self.pause_enabled = False
+
+    def refresh(self, who: str, outcome: dict[str, Any]) -> None:
+        """One POST /auth/refresh: 200 green (new tokens), 401 red with the server's reason."""
+        if outcome["status"] == 200:
+            text = self.paint("200 new access and refresh tokens", "green")
+        else:
+            text = self.paint(f"{outcome['status']} {outcome['error']}", "red")
+            text += f": {outcome['message']}"
+        self.say(f"   {who:<9} POST /auth/refresh -> {text}")
 
     def result(self, who: str, outcome: dict[str, Any], where: str) -> None:
         """One request's outcome: 200 green (let in), 401 red (refused), others yellow."""
@@ -133,9 +147,67 @@ def run_server(lab: Lab, server: str, action: str, say: Narrator) -> dict[str, A
         say.result("attacker", outcome, f"{rep.replica_id} directly")
         if outcome["status"] == 200:
             accepted.append(rep.replica_id)
+    if mode == "refresh":
+        say.step("The attacker also holds the refresh token: it tries to mint a new access token")
+        say.refresh("attacker", _refresh(attacker))
     victim.close()
     attacker.close()
-    return _verdict(server, mode, action, accepted, len(replicas), answer, done_at)
+    verdict = _verdict(server, mode, action, accepted, len(replicas), answer, done_at)
+    if mode == "refresh":
+        verdict["reuse"] = refresh_theft(lab, say)
+    return verdict
+
+
+def _refresh(client: Client) -> dict[str, Any]:
+    """POST /auth/refresh with a client's jar: status, error code, message."""
+    response = client.post("/auth/refresh")
+    body = response.json() if response.content else {}
+    return {
+        "status": response.status_code,
+        "error": body.get("error"),
+        "message": body.get("message"),
+    }
+
+
+def refresh_theft(lab: Lab, say: Narrator) -> bool:
+    """The stolen refresh token, used: rotation, reuse detection, the family revoked."""
+    url = lab.jwt_url
+    say.say()
+    say.say("The stolen refresh token (rotation and reuse detection)", "bold")
+    say.step("A new victim logs in; the attacker copies both cookies, the refresh token too")
+    account = register(url, "victim")
+    victim = Client(url, "victim")
+    victim.login(account)
+    attacker = victim.steal()
+    for name, value in attacker.cookies().items():
+        say.say(f"   {name} = {_short(value)}")
+    say.step("The attacker refreshes with the stolen refresh token")
+    say.refresh("attacker", _refresh(attacker))
+    say.say(
+        "   The server rotated it: the attacker now holds the newest pair, the victim a spent one."
+    )
+    grace = refresh_grace(lab)
+    say.say(
+        f"   (waiting {grace + 0.5:g} s: within {grace:g} s a second refresh is forgiven as "
+        "a second tab)",
+        "dim",
+    )
+    time.sleep(grace + 0.5)
+    say.step("The victim's browser refreshes, as it does every few minutes")
+    reuse = _refresh(victim)
+    say.refresh("victim", reuse)
+    if reuse["error"] == "refresh_token_reused":
+        say.say(
+            "   A spent token came back: someone holds a copy. The whole family is revoked.",
+            "yellow",
+        )
+    say.step("The attacker tries to refresh again")
+    again = _refresh(attacker)
+    say.refresh("attacker", again)
+    say.say("   Both must log in again; the access tokens already issued live until their exp.")
+    victim.close()
+    attacker.close()
+    return reuse["status"] == 401 and again["status"] == 401
 
 
 def _verdict(
@@ -174,7 +246,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("scenario", choices=["stolen-cookie"], help="the scenario to play")
     parser.add_argument("--server", choices=["session", "jwt", "both"], default="both")
     parser.add_argument("--action", choices=list(ACTIONS), default="logout")
+    parser.add_argument(
+        "--jwt-mode",
+        choices=JWT_MODES,
+        help="run the JWT server in this mode (default: as it runs)",
+    )
     parser.add_argument("--no-pause", action="store_true", help="do not wait for Enter")
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="serve the demo as a web page instead (`python -m lab console`)",
+    )
     parser.add_argument(
         "--state-dir", help="the lab to use (default: the running .lab/ lab, else a private one)"
     )
@@ -187,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Play the scenario; exit 0 whatever the verdicts (they are the lesson, not a failure)."""
     args = build_parser().parse_args(argv)
+    if args.browser:
+        from .console import main as console_main
+
+        console = ["--open"] + (["--state-dir", args.state_dir] if args.state_dir else [])
+        return console_main(console)
     say = Narrator(out or sys.stdout, pause=not args.no_pause)
     servers = ["session", "jwt"] if args.server == "both" else [args.server]
     lab = Lab.attach(args.state_dir)
@@ -196,10 +283,19 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         say.say(
             f"No lab is running: starting a private one with {args.replicas} replicas...", "dim"
         )
-        lab = Lab(replicas=args.replicas, bcrypt_rounds=4, access_ttl=60, state_dir=tmp.name)
+        lab = Lab(
+            replicas=args.replicas,
+            bcrypt_rounds=4,
+            access_ttl=60,
+            jwt_mode=args.jwt_mode or "stateless",
+            state_dir=tmp.name,
+        )
         lab.up()
     else:
         say.say(f"Using the running lab in {lab.state_dir}.", "dim")
+        if args.jwt_mode and args.jwt_mode != lab.config.jwt_mode and "jwt" in servers:
+            say.say(f"Switching its JWT server to {args.jwt_mode} mode...", "dim")
+            lab.reconfigure(jwt_mode=args.jwt_mode)
     try:
         verdicts = [run_server(lab, server, args.action, say) for server in servers]
     finally:
@@ -214,6 +310,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             ("   SAFE    " if v["safe"] else "   EXPOSED ") + v["text"],
             "green" if v["safe"] else "red",
         )
+        if "reuse" in v:
+            caught = "detected, family revoked" if v["reuse"] else "NOT detected"
+            say.say(f"   REUSE   jwt (refresh): a stolen refresh token used: {caught}.",
+                    "green" if v["reuse"] else "red")  # fmt: skip
     now = datetime.now(UTC).strftime("%H:%M:%S UTC")
     say.say(f"({now}; run again with --action logout|password|revoke)", "dim")
     return 0

@@ -43,3 +43,16 @@ def test_colour_only_on_a_terminal():
     narrator = demo.Narrator(io.StringIO(), pause=False, colour=True)
     assert narrator.paint("x", "red") == "\033[31mx\033[0m"
     assert demo.Narrator(io.StringIO(), pause=False).paint("x", "red") == "x"
+
+
+def test_refresh_mode_shows_the_stolen_refresh_token(experiment_lab: Lab):
+    experiment_lab.reconfigure(jwt_mode="stateless", lb_policy="roundrobin")
+    text = play(experiment_lab, "--server", "jwt", "--jwt-mode", "refresh")
+    experiment_lab.reconfigure(jwt_mode="refresh")  # the demo switched it: keep this object in step
+    assert "Switching its JWT server to refresh mode" in text
+    # After the logout, the copied refresh token is dead with its family.
+    assert "attacker  POST /auth/refresh -> 401" in text
+    # A fresh theft: the stolen refresh token works once, then the victim's spent one is reuse.
+    assert "attacker  POST /auth/refresh -> 200 new access and refresh tokens" in text
+    assert "victim    POST /auth/refresh -> 401 refresh_token_reused" in text
+    assert "REUSE   jwt (refresh): a stolen refresh token used: detected, family revoked." in text
