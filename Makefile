@@ -9,7 +9,8 @@ PYTHON  := $(BIN)/python
 setup: system-packages $(VENV)/.installed  ## everything a fresh Debian machine needs
 
 # redis-server and haproxy run the lab, redis-sentinel its failover topology (`--redis
-# sentinel`), Chromium drives the browser-demo test; install them only when missing (apt).
+# sentinel`), Chromium drives the browser tests, wrk loads `lab bench --http`; install them
+# only when missing (Debian/Ubuntu: apt).
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
@@ -17,6 +18,7 @@ system-packages:
 	command -v redis-sentinel >/dev/null 2>&1 || missing="$$missing redis-sentinel"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  if command -v apt-get >/dev/null 2>&1; then \

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import admin_views, auth_views, meta_views, notes_views
@@ -19,6 +20,17 @@ from .origin import install_origin_check
 from .passwords import PasswordHasher
 from .ratelimit import init_limiter
 from .users import UserService
+
+
+class NoSession(SessionInterface):
+    """Flask's own cookie session, switched off: both servers keep their state elsewhere, so
+    opening (and unsigning) a `session` cookie on every request is pure cost."""
+
+    def open_session(self, app: Flask, request: Any) -> None:
+        return None  # Flask substitutes its null session, which refuses writes
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        return None
 
 
 def build_app(
@@ -37,6 +49,7 @@ def build_app(
     # Bodies over the limit get a 413 before anything parses them.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
     app.json.sort_keys = False
+    app.session_interface = NoSession()
     if test_config:
         app.config.update({k: v for k, v in test_config.items() if k.isupper()})
     if settings.trusted_proxies:

@@ -8,6 +8,9 @@ where the mechanism allows it, each replica limiting on its own (documented in t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -42,16 +45,46 @@ def client_ip() -> str:
     return get_remote_address()
 
 
+def only_for(endpoints: set[str], hook: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a request hook on these endpoints only; elsewhere pass its argument through."""
+
+    def scoped(arg: Any = None) -> Any:
+        if request.endpoint in endpoints:
+            return hook(arg)
+        return arg
+
+    return scoped
+
+
+def scope_hooks(app: Flask, added: dict[str, int], endpoints: set[str]) -> None:
+    """Limits only where declared: drop Flask-Limiter's app-wide check (the decorated view
+    checks its own limits) and scope its after/teardown hooks (failed-login deductions) to
+    the limited endpoints. Unscoped, they cost every request, /auth/me included."""
+    before = app.before_request_funcs[None]
+    del before[added["before"] :]
+    for funcs, start in (
+        (app.after_request_funcs[None], added["after"]),
+        (app.teardown_request_funcs[None], added["teardown"]),
+    ):
+        funcs[start:] = [only_for(endpoints, hook) for hook in funcs[start:]]
+
+
 def init_limiter(app: Flask, endpoint: str = "auth.login") -> Limiter:
     """A limiter per app (tests run several apps in one process), wrapped around the login view.
 
-    Counts live in Redis (`REDIS_URL`) so every replica sees the same budget.
+    Counts live in Redis (`REDIS_URL`) so every replica sees the same budget. No default or
+    application limits: only the login endpoint is limited, and only it pays for the limiter.
     """
     settings = app.config["AUTHLAB"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(settings))
     app.config.setdefault(
         "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     )
+    added = {
+        "before": len(app.before_request_funcs.setdefault(None, [])),
+        "after": len(app.after_request_funcs.setdefault(None, [])),
+        "teardown": len(app.teardown_request_funcs.setdefault(None, [])),
+    }
     limiter = Limiter(
         key_func=client_ip,
         app=app,
@@ -75,4 +108,5 @@ def init_limiter(app: Flask, endpoint: str = "auth.login") -> Limiter:
     app.view_functions["auth.register"] = limiter.limit(
         lambda: settings.login_ip_rate_limit, key_func=client_ip, deduct_when=email_taken
     )(app.view_functions["auth.register"])
+    scope_hooks(app, added, {endpoint, "auth.register"})
     return limiter

@@ -10,7 +10,7 @@ def test_memory_store_serves_its_own_sessions(make_app, login, redis_server):
     client = login(app)
     assert client.get("/auth/me").status_code == 200
     assert client.get("/health").get_json()["mode"] == "memory"
-    assert redis_server.client().keys("sess:*") == []
+    assert redis_server.client().keys("s:*") == []
     assert client.post("/auth/logout").get_json()["revoked"] is True
     assert client.get("/auth/me").status_code == 401
 
