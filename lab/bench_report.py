@@ -6,49 +6,11 @@ says which commit, when and on what machine it was measured.
 
 from __future__ import annotations
 
-import platform
-import subprocess
-from datetime import UTC, datetime
 from typing import Any
 
-from .state import REPO_ROOT
+from .stamp import cpu_model, git, stamp
 
-
-def git(*args: str) -> str:
-    """A git answer about this checkout ('' when git is not there)."""
-    try:
-        done = subprocess.run(
-            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=False
-        )
-    except OSError:
-        return ""
-    return done.stdout.strip()
-
-
-def cpu_model() -> str:
-    """The CPU's name from /proc/cpuinfo, or what platform knows."""
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):  # noqa: SIM115 (read-only, short)
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def stamp() -> dict[str, str]:
-    """Which commit, when, and on what machine a figure was measured."""
-    import os
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    if git("status", "--porcelain", "--untracked-files=no"):
-        commit += " (with uncommitted changes)"
-    return {
-        "commit": commit,
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{os.cpu_count()} cores, {cpu_model()}, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}",
-    }
+__all__ = ["cpu_model", "git", "stamp"]
 
 
 def span(figure: dict[str, float], digits: int = 2) -> str:

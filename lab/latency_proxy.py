@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import os
-import platform
 import random
 import re
 import selectors
@@ -354,16 +352,10 @@ def print_cost() -> int:
 
 
 def stamp() -> str:
-    """Commit, date and machine, for every printed measurement."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False,
-            cwd=Path(__file__).resolve().parents[1],
-        ).stdout.strip()  # fmt: skip
-    except OSError:
-        commit = "unknown"
-    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    return f"commit {commit or 'unknown'}, {when}, {platform.node()} ({os.cpu_count()} CPUs)"
+    """Commit, date and machine, for every printed measurement (lab.stamp)."""
+    from .stamp import stamp_line
+
+    return stamp_line()
 
 
 if __name__ == "__main__":

@@ -21,21 +21,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
-import subprocess
 import threading
 import time
 import tracemalloc
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import redis
 
 from ..api import Lab
 from ..redis_server import RedisProcess
-from ..state import REPO_ROOT
+from ..stamp import stamp as lab_stamp
 from .actors import Client, probe, register
 from .display import text_table
 from .labs import LabPool
@@ -466,25 +463,8 @@ def study(pool: LabPool, progress=print) -> dict[str, Any]:
 
 
 def stamp(scale: Scale) -> dict[str, Any]:
-    """Which commit, when, on what machine: every printed figure carries it."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    return {
-        "commit": commit or "unknown",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} ({os.cpu_count()} cpus, Python {platform.python_version()})",
-        "scale": scale.name,
-        "replicas": scale.replicas,
-    }
+    """Which commit, when, on what machine (lab.stamp), and at which scale."""
+    return {**lab_stamp(), "scale": scale.name, "replicas": scale.replicas}
 
 
 def print_study(result: dict[str, Any]) -> None:

@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
-import subprocess
 from collections.abc import Callable
 from copy import copy
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..api import Lab
-from ..state import REPO_ROOT, SERVERS
+from ..stamp import stamp as lab_stamp
+from ..state import SERVERS
 from .locust_process import Say
 
 Measure = Callable[[argparse.Namespace, Lab, Say], tuple[int, Path, dict[str, Any]]]
@@ -188,23 +186,8 @@ def compare(args: argparse.Namespace, lab: Lab, measure: Measure, say: Say) -> i
 
 
 def stamp(command: str) -> dict[str, str]:
-    """What ran, when, at which commit, on which machine: printed under every table."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-            text=True, timeout=5, check=False,
-        ).stdout.strip()  # fmt: skip
-    except OSError:
-        commit = ""
-    machine = f"{platform.node()} ({platform.machine()}, {os.cpu_count()} CPUs, " + (
-        f"Python {platform.python_version()})"
-    )
-    return {
-        "command": command,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": commit or "unknown",
-        "machine": machine,
-    }
+    """What ran, and when, at which commit, on which machine (lab.stamp)."""
+    return {"command": command, **lab_stamp()}
 
 
 def build(args: argparse.Namespace, lab: Lab, rows: list[dict[str, Any]]) -> dict[str, Any]:
