@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from servers.core.push_feed import PushFeed
-from tests.support.contract import close_app
+from tests.support.feeds import replica_factory, wait_live
 from tests.support.redis_stats import count_commands
 from tests.support.tokens import PASSWORD, bearer
 
@@ -21,29 +21,12 @@ N = 25
 @pytest.fixture
 def replicas(make_app):
     """Build push-mode replicas (own memory and feed each); their readers stop after the test."""
-    made = []
-
-    def make(replica_id: str = "push-1", **overrides):
-        app = make_app("push", replica_id=replica_id, **overrides)
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        close_app(app)
+    yield from replica_factory(lambda **kw: make_app("push", **kw), "push-1")
 
 
 def feed_of(app) -> PushFeed:
     """The replica's revocation feed."""
     return app.extensions["authlab_backend"].strategy.feed
-
-
-def wait_live(app) -> None:
-    """Until the replica's reader has completed a first read (a start takes milliseconds)."""
-    deadline = time.monotonic() + 10
-    while app.test_client().get("/health").get_json()["feed"]["state"] != "live":
-        assert time.monotonic() < deadline, "the feed never became live"
-        time.sleep(0.02)
 
 
 def test_an_authenticated_request_costs_no_round_trip(replicas, login, redis_server):

@@ -11,7 +11,8 @@ from datetime import datetime
 import pytest
 
 from servers.core.push_feed import PushFeed
-from tests.support.contract import close_app, copy_credential
+from tests.support.contract import copy_credential
+from tests.support.feeds import replica_factory, wait_live
 from tests.support.redis_stats import count_commands
 
 N = 25
@@ -20,29 +21,12 @@ N = 25
 @pytest.fixture
 def replicas(make_app):
     """Build cached-store replicas; their feed readers stop after the test."""
-    made = []
-
-    def make(replica_id: str = "cache-1", **overrides):
-        app = make_app(session_store="cached", replica_id=replica_id, **overrides)
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        close_app(app)
+    yield from replica_factory(lambda **kw: make_app(session_store="cached", **kw), "cache-1")
 
 
 def feed_of(app) -> PushFeed:
     """The replica's invalidation feed."""
     return app.extensions["authlab_backend"].store.feed
-
-
-def wait_live(app) -> None:
-    """Until the replica's reader has completed a first read."""
-    deadline = time.monotonic() + 10
-    while app.test_client().get("/health").get_json()["feed"]["state"] != "live":
-        assert time.monotonic() < deadline, "the feed never became live"
-        time.sleep(0.02)
 
 
 def thief_on(app, victim):
