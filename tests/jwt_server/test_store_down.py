@@ -16,6 +16,18 @@ def relogin(client):
     return client.post("/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
 
 
+def change_password_with_store_down(client, redis_server):
+    """POST a password change while the private Redis is stopped; Redis comes back after."""
+    redis_server.stop()
+    try:
+        return client.post(
+            "/auth/password",
+            json={"current_password": PASSWORD, "new_password": "battery-staple-2"},
+        )
+    finally:
+        redis_server.start()
+
+
 def test_stateless_does_not_notice(make_app, login, redis_server):
     app = make_app("stateless")
     client, _ = login(app)
@@ -71,14 +83,7 @@ def test_refresh_mode_password_change_with_redis_down_changes_nothing(
     that fails first, and the password is left as it was (issue 11, class 6)."""
     app = make_app("refresh")
     client, _ = login(app)
-    redis_server.stop()
-    try:
-        response = client.post(
-            "/auth/password",
-            json={"current_password": PASSWORD, "new_password": "battery-staple-2"},
-        )
-    finally:
-        redis_server.start()
+    response = change_password_with_store_down(client, redis_server)
     assert_unavailable(response)
     assert "password was NOT changed" in response.get_json()["message"]
     assert response.headers.getlist("Set-Cookie") == []
@@ -90,13 +95,6 @@ def test_stateless_password_change_needs_no_store(make_app, login, redis_server)
     that no token was revoked."""
     app = make_app("stateless")
     client, _ = login(app)
-    redis_server.stop()
-    try:
-        response = client.post(
-            "/auth/password",
-            json={"current_password": PASSWORD, "new_password": "battery-staple-2"},
-        )
-    finally:
-        redis_server.start()
+    response = change_password_with_store_down(client, redis_server)
     body = response.get_json()
     assert (response.status_code, body["password_changed"], body["revoked"]) == (200, True, False)
