@@ -75,6 +75,7 @@ class Running:
     pid: int
     log: Path
     redis: RedisProcess
+    started: float | None = None  # psutil's create time: with the pid, the process's identity
     cookie_header: str | None = None
     runs: list[WrkRun] = field(default_factory=list)
 
@@ -149,7 +150,7 @@ def start(contestant: Contestant, workdir: Path, workers: int, threads: int) -> 
         env=environment(contestant, redis_proc.url, workdir),
         log=log,
     )
-    running = Running(contestant, port, pid, log, redis_proc)
+    running = Running(contestant, port, pid, log, redis_proc, processes.create_time(pid))
     try:
         processes.wait_until(lambda: processes.is_listening(port), 30, f"{contestant.name}")
     except processes.LabError as exc:
@@ -160,7 +161,7 @@ def start(contestant: Contestant, workdir: Path, workers: int, threads: int) -> 
 
 def stop(running: Running) -> None:
     """Stop its gunicorn (by pid, the whole group) and its Redis."""
-    processes.stop([(running.pid, "gunicorn")])
+    processes.stop([(running.pid, running.started)])
     running.redis.close()
 
 

@@ -109,6 +109,7 @@ Identity = tuple[int | None, float | None]
 def stop(processes: Iterable[Identity], timeout: float = 5.0) -> None:
     """Stop processes given as (pid, create time): SIGTERM to each group, then SIGKILL."""
     targets = [(pid, started) for pid, started in processes if is_running(pid, started)]
+    leaders = [pid for pid, _ in targets if pid]
     for pid, _ in targets:
         _signal_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -121,9 +122,30 @@ def stop(processes: Iterable[Identity], timeout: float = 5.0) -> None:
         _signal_group(pid, signal.SIGKILL)
     for pid, started in targets:
         wait_until(lambda p=pid, s=started: not is_running(p, s), 5.0, f"pid {pid} to exit")
-    for pid, _ in targets:
-        # Workers of a killed master may linger a moment in the group; make sure they are gone.
-        _signal_group(pid, signal.SIGKILL)
+    for pid in leaders:
+        # Workers of a killed master (or children that ignore SIGTERM) may outlive their leader
+        # in its group: kill what is left and wait until none of it runs (SIGKILL is delivered
+        # asynchronously, so a port may still be held for a moment after kill() returns).
+        _end_group(pid)
+
+
+def _end_group(pgid: int) -> None:
+    """SIGKILL whatever still runs in group `pgid` and wait until none of it does."""
+    if _group_members(pgid):
+        _signal_group(pgid, signal.SIGKILL)
+        wait_until(lambda: not _group_members(pgid), 5.0, f"group {pgid} to exit")
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Pids still running (not zombies) in process group `pgid`."""
+    members = []
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                members.append(proc.pid)
+        except (ProcessLookupError, PermissionError, psutil.Error):
+            continue
+    return members
 
 
 def kill(pid: int | None, started: float | None) -> None:
@@ -131,6 +153,7 @@ def kill(pid: int | None, started: float | None) -> None:
     if pid and is_running(pid, started):
         _signal_group(pid, signal.SIGKILL)
         wait_until(lambda: not is_running(pid, started), 5.0, f"pid {pid} to die")
+        _end_group(pid)
 
 
 def free_port(exclude: Iterable[int] = ()) -> int:
