@@ -13,6 +13,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from loadtests.phases import Row
+
 #: The phases in the order a run goes through them.
 PHASES = ("setup", "ramp", "steady")
 
@@ -31,20 +33,15 @@ def percentile(times: Counter[int], fraction: float) -> float | None:
     return float(max(times))
 
 
-class Merged:
-    """One row merged over the processes that recorded it."""
+class Merged(Row):
+    """One row merged over the processes that recorded it (a recorder's Row, plus its key)."""
 
     def __init__(self, phase: str, method: str, name: str):
+        super().__init__()
         self.phase, self.method, self.name = phase, method, name
-        self.requests = 0
-        self.failures = 0
-        self.total_ms = 0.0
-        self.max_ms = 0.0
-        self.times: Counter[int] = Counter()
-        self.errors: Counter[str] = Counter()
 
-    def add(self, row: dict[str, Any]) -> None:
-        """Add one process's row (or another merged row, as a dict)."""
+    def merge(self, row: dict[str, Any]) -> None:
+        """Add one process's row (as `Row.to_json` wrote it)."""
         self.requests += row["requests"]
         self.failures += row["failures"]
         self.total_ms += row["total_ms"]
@@ -52,7 +49,7 @@ class Merged:
         self.times.update({int(float(k)): v for k, v in row["times"].items()})
         self.errors.update(row["errors"])
 
-    def to_json(self, seconds: float | None = None) -> dict[str, Any]:
+    def to_json(self, seconds: float | None = None) -> dict[str, Any]:  # type: ignore[override]
         """The row as summary.json shows it (req/s only where the window is known)."""
         return {
             "phase": self.phase,
@@ -90,7 +87,7 @@ def merge(recordings: list[dict[str, Any]]) -> dict[tuple[str, str, str], Merged
     for rec in recordings:
         for row in rec["rows"]:
             key = (row["phase"], row["method"], row["name"])
-            rows.setdefault(key, Merged(*key)).add(row)
+            rows.setdefault(key, Merged(*key)).merge(row)
     return rows
 
 
@@ -98,7 +95,7 @@ def total(rows: list[Merged], phase: str) -> Merged:
     """All rows of a list as one (the phase's aggregate)."""
     merged = Merged(phase, "", "Aggregated")
     for row in rows:
-        merged.add({**row.__dict__, "times": row.times, "errors": row.errors})
+        merged.merge(Row.to_json(row))
     return merged
 
 

@@ -13,7 +13,7 @@ import pytest
 from servers.core.push_feed import PushFeed
 from tests.support.feeds import replica_factory, wait_live
 from tests.support.redis_stats import count_commands
-from tests.support.tokens import PASSWORD, bearer
+from tests.support.tokens import PASSWORD, authenticated_mix, bearer
 
 N = 25
 
@@ -38,11 +38,7 @@ def test_an_authenticated_request_costs_no_round_trip(replicas, login, redis_ser
     responses = []
 
     def requests():
-        for i in range(N):
-            if i % 2:
-                responses.append(client.get("/auth/me"))
-            else:
-                responses.append(bearer(app, body["access_token"], "/notes"))
+        responses.extend(authenticated_mix(app, client, body["access_token"], N))
 
     assert count_commands(redis_server.client(), requests) == {}
     assert all(r.status_code == 200 for r in responses)

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.support.redis_stats import count_commands
-from tests.support.tokens import bearer
+from tests.support.tokens import authenticated_mix
 
 N = 25
 
@@ -25,12 +25,7 @@ def test_round_trips_per_authenticated_request(
     responses = []
 
     def requests():
-        for i in range(N):
-            # Cookie and Bearer alike; /auth/me and /notes alike.
-            if i % 2:
-                responses.append(client.get("/auth/me"))
-            else:
-                responses.append(bearer(app, body["access_token"], "/notes"))
+        responses.extend(authenticated_mix(app, client, body["access_token"], N))
 
     calls = count_commands(redis_server.client(), requests)
     assert calls == expected

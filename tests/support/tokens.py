@@ -65,3 +65,9 @@ def sign_hs256(claims: dict, secret: str = TEST_SECRET, kid: str | None = None) 
     from servers.jwt_server.keys import hmac_kid
 
     return jwt.encode(claims, secret, algorithm="HS256", headers={"kid": kid or hmac_kid(secret)})
+
+
+def authenticated_mix(app, client, token: str, n: int) -> list:
+    """`n` authenticated requests, cookie and Bearer alike, /auth/me and /notes alike: the
+    traffic whose Redis cost the round-trip tests count."""
+    return [client.get("/auth/me") if i % 2 else bearer(app, token, "/notes") for i in range(n)]
