@@ -58,7 +58,7 @@ def cmd_replica(args: argparse.Namespace) -> int:
 
 def cmd_redis(args: argparse.Namespace) -> int:
     if args.action == "proxy-cost":
-        from .latency_proxy import print_cost
+        from .latency_cost import print_cost
 
         return print_cost()
     lab = _attached(args)
