@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .bench_http import USER_AGENT
+from .bench_wrk import USER_AGENT
 from .redis_server import RedisProcess
 
 #: Issue 10's target for the session server, index included.

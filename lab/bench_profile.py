@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .bench_http import USER_AGENT
+from .bench_wrk import USER_AGENT
 from .redis_server import RedisProcess
 
 #: (label, app module, settings, cookie) of the profiled servers.

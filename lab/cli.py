@@ -9,34 +9,32 @@ python -m lab redis stop|start | redis pause SECONDS | redis failover|kill-prima
 python -m lab lb disable|enable session|jwt INDEX
 python -m lab logs NAME            (session-1, jwt-2, haproxy, redis)
 python -m lab loadtest|report|demo|bench|console ...   (see their own --help)
+
+The verbs live beside their flags: lab/cli_lifecycle.py (up, status, down) and lab/cli_faults.py
+(replica, redis, lb, logs); this module builds the parser and dispatches.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import json
 import os
-import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
-from pathlib import Path
-from typing import Any
 
-from . import processes
-from .api import Lab
-from .flags import lab_changes, lab_flags_parser
-from .state import (
-    REPO_ROOT,
-    SERVERS,
-    STATE_DIR_ENV,
-    LabConfig,
-    LabError,
-    StateStore,
-    resolve_state_dir,
+from . import cli_faults, cli_lifecycle
+from .cli_faults import cmd_lb, cmd_logs, cmd_redis, cmd_replica
+from .cli_lifecycle import (
+    cmd_down,
+    cmd_status,
+    cmd_up,
+    config_from_args,
+    lab_command,
+    print_summary,
 )
+from .state import STATE_DIR_ENV, LabError, resolve_state_dir
+
+__all__ = ["build_parser", "config_from_args", "lab_command", "main", "print_summary"]
 
 #: Subcommands written in other modules; imported only when used.
 DELEGATED = {
@@ -59,250 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--state-dir", help=f"where the lab keeps its state (default .lab/, or ${STATE_DIR_ENV})"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    up = sub.add_parser(
-        "up",
-        parents=[lab_flags_parser("lab settings")],
-        help="start the lab, or change the running one to match the flags",
-    )
-    up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for health")
-    up.add_argument("--json", action="store_true", help="print the status as JSON")
-
-    status = sub.add_parser("status", help="URLs, and each process with its pid, port and health")
-    status.add_argument("--json", action="store_true")
-
-    sub.add_parser("down", help="stop everything the lab started")
-
-    replica = sub.add_parser("replica", help="kill (SIGKILL, a crash) or start one replica")
-    replica.add_argument("action", choices=("kill", "start"))
-    replica.add_argument("server", choices=SERVERS)
-    replica.add_argument("index", type=int, help="1-based, as in session-1")
-
-    redis_cmd = sub.add_parser(
-        "redis",
-        help="stop|start the lab's Redis, pause it SECONDS; failover|kill-primary (--redis "
-        "sentinel); proxy-cost (the latency proxy's own cost, measured)",
-    )
-    redis_cmd.add_argument(
-        "action", choices=("stop", "start", "pause", "failover", "kill-primary", "proxy-cost")
-    )
-    redis_cmd.add_argument("seconds", type=float, nargs="?", help="for pause")
-
-    lb = sub.add_parser("lb", help="take a replica out of HAProxy's rotation, or put it back")
-    lb.add_argument("action", choices=("disable", "enable"))
-    lb.add_argument("server", choices=SERVERS)
-    lb.add_argument("index", type=int)
-
-    logs = sub.add_parser("logs", help="the end of one process's log")
-    logs.add_argument("name", help="session-1, jwt-2, haproxy, redis, ...")
-    logs.add_argument("-n", "--lines", type=int, default=40)
-
+    cli_lifecycle.add_parsers(sub)
+    cli_faults.add_parsers(sub)
     for name, (_, what) in DELEGATED.items():
         sub.add_parser(name, help=f"{what}; `python -m lab {name} --help`", add_help=False)
     return parser
-
-
-def config_from_args(args: argparse.Namespace, running: LabConfig | None) -> LabConfig:
-    """Flags given win; flags left out keep the running lab's value, else the default."""
-    return replace(running or LabConfig(), **lab_changes(args))
-
-
-def _running_config(state_dir: str | None) -> LabConfig | None:
-    lab = Lab.attach(state_dir)
-    return lab.config if lab else None
-
-
-def print_summary(lab: Lab) -> None:
-    """The URLs and what runs behind them."""
-    status = lab.status()
-    config = lab.config
-    print(
-        f"  session server  {status['session_url']}   "
-        f"({config.replicas} replicas, store={config.session_store}, {config.lb_policy})"
-    )
-    print(
-        f"  JWT server      {status['jwt_url']}   "
-        f"({config.replicas} replicas, mode={config.jwt_mode}, {config.algorithm})"
-    )
-    print(f"  HAProxy stats   {status['stats_url']}")
-    print(f"  Redis           {status['redis_url']}{_store_note(status['store'])}")
-    print(f"  admin login     {lab.admin_email} / {lab.admin_password}")
-    print(f"  state and logs  {lab.state_dir}")
-
-
-def _store_note(store: dict[str, Any]) -> str:
-    parts = []
-    if store["topology"] == "sentinel":
-        parts.append(f"sentinel: primary {store['primary'] or 'NONE (failing over?)'}")
-    if store["latency"] != "off":
-        proxy = "" if store["proxy_running"] else ", PROXY STOPPED"
-        parts.append(f"servers reach it through a latency proxy, +{store['latency']}{proxy}")
-    return f"   ({'; '.join(parts)})" if parts else ""
-
-
-def cmd_up(args: argparse.Namespace) -> int:
-    running = _running_config(args.state_dir)
-    config = config_from_args(args, running)
-    lab = Lab.from_config(
-        config,
-        state_dir=args.state_dir,
-        timeout=args.timeout,
-        log=lambda msg: print(f"  {msg}", file=sys.stderr),
-    )
-    try:
-        actions = lab.up()
-    except LabError as exc:
-        print(f"lab: up failed: {exc}", file=sys.stderr)
-        print(
-            f"Logs are in {lab.logs_dir}/. `python -m lab down` stops what did start.",
-            file=sys.stderr,
-        )
-        return 1
-    if args.json:
-        print(json.dumps(lab.status(), indent=2))
-        return 0
-    changed = [a for a in actions if not a.endswith(": kept")]
-    if running and not changed:
-        print("A lab is already running; nothing to change:")
-    elif running:
-        print(f"The running lab now matches the flags ({', '.join(changed)}):")
-    else:
-        print("AuthLab is up:")
-    print_summary(lab)
-    run = lab_command()
-    print(
-        f"\nNext: `{run} demo stolen-cookie --browser`, `{run} report --quick`, "
-        f"`{run} status`, `{run} down`."
-    )
-    return 0
-
-
-def lab_command() -> str:
-    """`python -m lab` as a new shell can run it: this interpreter, relative to the repository."""
-    here = Path(sys.executable)
-    if Path.cwd().resolve() == REPO_ROOT:
-        with contextlib.suppress(ValueError):
-            return f"{here.relative_to(Path.cwd())} -m lab"
-    return f"cd {shlex.quote(str(REPO_ROOT))} && {shlex.quote(str(here))} -m lab"
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    store = StateStore(resolve_state_dir(args.state_dir))
-    state = store.load()
-    if state is None:
-        if args.json:
-            print(json.dumps({"running": False, "state_dir": str(store.dir)}))
-        else:
-            print(f"No lab in {store.dir}. Start one with `python -m lab up`.")
-        return 1
-    lab = Lab.from_config(state.config, state_dir=store.dir)
-    status = lab.status()
-    if args.json:
-        print(json.dumps(status, indent=2))
-        return 0 if status["running"] else 1
-    if not status["running"]:
-        print(f"The lab in {store.dir} is down (`python -m lab up` starts it).")
-        return 1
-    print_summary(lab)
-    redis = status["redis"]
-    print(
-        f"\n  redis      pid {redis['pid'] or '-'}  port {redis['port']}  "
-        f"{'answers' if redis['ping'] else 'DOES NOT ANSWER'}"
-    )
-    for row in status["store"]["nodes"][1:]:
-        print(f"  {row['name']:<10} port {row['port']}  {row['role'] or 'DOWN'}")
-    for row in status["store"]["sentinels"]:
-        print(f"  {row['name']:<10} port {row['port']}  {'running' if row['running'] else 'DOWN'}")
-    print(
-        f"  haproxy    pid {status['haproxy']['pid'] or '-'}  "
-        f"{'running' if status['haproxy']['running'] else 'STOPPED'}"
-    )
-    for server in SERVERS:
-        for row in status["replicas"][server]:
-            health = "healthy" if row["healthy"] else ("UNHEALTHY" if row["running"] else "STOPPED")
-            print(
-                f"  {row['replica_id']:<10} pid {row['pid'] or '-'}  port {row['port']}  {health}"
-                f"  store={row['store']}  haproxy={row['lb']}"
-            )
-    return 0
-
-
-def cmd_down(args: argparse.Namespace) -> int:
-    store = StateStore(resolve_state_dir(args.state_dir))
-    state = store.load()
-    if state is None:
-        print(f"No lab in {store.dir}; nothing to stop.")
-        return 0
-    stopped = Lab.from_config(state.config, state_dir=store.dir).down()
-    print(f"Stopped {len(stopped)} process(es): {', '.join(stopped) or 'none were running'}.")
-    return 0
-
-
-def _attached(args: argparse.Namespace) -> Lab:
-    lab = Lab.attach(args.state_dir)
-    if lab is None:
-        raise LabError(f"no lab runs in {resolve_state_dir(args.state_dir)}; `python -m lab up`")
-    return lab
-
-
-def cmd_replica(args: argparse.Namespace) -> int:
-    lab = _attached(args)
-    if args.action == "kill":
-        lab.kill_replica(args.server, args.index)
-        print(f"{args.server}-{args.index} killed (SIGKILL); HAProxy routes around it within ~2 s.")
-    else:
-        lab.start_replica(args.server, args.index)
-        print(f"{args.server}-{args.index} started; HAProxy routes to it again.")
-    return 0
-
-
-def cmd_redis(args: argparse.Namespace) -> int:
-    if args.action == "proxy-cost":
-        from .latency_proxy import print_cost
-
-        return print_cost()
-    lab = _attached(args)
-    if args.action == "failover":
-        print(f"Planned failover done: {lab.redis_failover()} is the primary now.")
-        return 0
-    if args.action == "kill-primary":
-        node = lab.redis_kill_primary()
-        print(
-            f"{node} killed (SIGKILL). The sentinels promote the replica within a few seconds; "
-            "`python -m lab redis start` brings it back as a replica."
-        )
-        return 0
-    if args.action == "stop":
-        lab.redis_stop()
-        print("Redis stopped: session logins and authenticated requests now get 503.")
-    elif args.action == "start":
-        lab.redis_start()
-        print(f"Redis started on {lab.redis_url}; the servers reconnect by themselves.")
-    else:
-        if args.seconds is None or args.seconds <= 0:
-            raise LabError("`redis pause` needs SECONDS > 0")
-        lab.redis_pause(args.seconds)
-        print(f"Redis paused for {args.seconds:g} s (CLIENT PAUSE): its commands wait meanwhile.")
-    return 0
-
-
-def cmd_lb(args: argparse.Namespace) -> int:
-    lab = _attached(args)
-    if args.action == "disable":
-        lab.lb_disable(args.server, args.index)
-        print(f"HAProxy sends nothing to {args.server}-{args.index} now (it keeps running).")
-    else:
-        lab.lb_enable(args.server, args.index)
-        print(f"{args.server}-{args.index} is back in HAProxy's rotation.")
-    return 0
-
-
-def cmd_logs(args: argparse.Namespace) -> int:
-    path = StateStore(resolve_state_dir(args.state_dir)).logs / f"{args.name}.log"
-    if not path.exists():
-        raise LabError(f"no log {path}")
-    print(processes.log_tail(path, args.lines))
-    return 0
 
 
 COMMANDS = {

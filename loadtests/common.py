@@ -4,7 +4,7 @@ Every user is a `FastHttpUser` (about twice the requests per CPU second of `Http
 matters: the load generator shares the machine's cores with the lab). Every request is made with
 `catch_response=True` and checked for its status *and* its body: a wrong answer is a Locust
 failure, never a silent success. URLs are grouped with `name=` so the statistics have one row per
-endpoint, not one per note id.
+endpoint, not one per note id. How an answer is read and judged: loadtests/answers.py.
 
 How users get in: each user registers a fresh account (a uuid email) and logs in. The lab raises
 the servers' failed-login rate limit, and only failures count, so thousands of logins from one
@@ -19,7 +19,6 @@ failure. Every request is recorded under its phase, setup, ramp or steady (loadt
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import time
@@ -30,16 +29,38 @@ from locust import FastHttpUser, events, task
 from locust.contrib.fasthttp import FastHttpSession, ResponseContextManager
 from locust.runners import MasterRunner
 
+from loadtests.answers import (
+    CREDENTIAL_COOKIES,
+    MAX_BUSY_RETRIES,
+    body_of,
+    busy_retry_after,
+    credential_cookie,
+    expect,
+    login_hint,
+    who_answered,
+)
 from loadtests.phases import PHASES_DIR_ENV, PhaseRecorder
 
-#: The cookies that carry a credential: the session server's id, the JWT server's access token.
-CREDENTIAL_COOKIES = ("sid", "access_token")
+__all__ = [
+    "CREDENTIAL_COOKIES",
+    "DEFAULT_THINK_TIME",
+    "MAX_BUSY_RETRIES",
+    "PASSWORD",
+    "AuthUser",
+    "BrowsingUser",
+    "LoginFailed",
+    "body_of",
+    "busy_retry_after",
+    "credential_cookie",
+    "expect",
+    "login_hint",
+    "parse_think_time",
+    "unique_email",
+    "who_answered",
+]
 
 #: Every load-test account shares this password (bcrypt's cost, not its value, is what we load).
 PASSWORD = "load-test-password-1234"  # noqa: S105 (a throwaway test account)
-
-#: How many busy answers (503 hashing_busy) a register or login waits out before giving up.
-MAX_BUSY_RETRIES = 30
 
 #: This process's phase recorder (made at `init`, when the runner exists).
 RECORDER = PhaseRecorder()
@@ -99,88 +120,6 @@ def parse_think_time(value: str, default: tuple[float, float]) -> tuple[float, f
 def unique_email(prefix: str = "load") -> str:
     """A fresh address, so concurrent users and repeated runs never collide (409)."""
     return f"{prefix}-{uuid.uuid4().hex}@authlab.example.com"
-
-
-def credential_cookie(client: FastHttpSession) -> tuple[str, str] | None:
-    """The (name, value) of the credential cookie a client holds, if any."""
-    for cookie in client.cookiejar:
-        if cookie.name in CREDENTIAL_COOKIES and cookie.value:
-            return cookie.name, cookie.value
-    return None
-
-
-def busy_retry_after(response: ResponseContextManager) -> float | None:
-    """Seconds to wait when a replica said all its hashing slots were busy, else None."""
-    if response.status_code != 503:
-        return None
-    body = body_of(response)
-    if not body or body.get("error") != "hashing_busy":
-        return None
-    try:
-        return max(0.1, float(response.headers.get("Retry-After") or 1))
-    except ValueError:
-        return 1.0
-
-
-def login_hint(response: ResponseContextManager) -> str:
-    """What a failed register or login means, and where to look: who answered, and why."""
-    status = response.status_code
-    body = body_of(response)
-    if status == 503 and body is None:
-        return (
-            "503 from HAProxy: no replica was in rotation (its health checks had marked them all "
-            "DOWN; see the HAProxy stats page and summary.json's `rotation`)"
-        )
-    if status == 503 and body and body.get("error") == "hashing_busy":
-        return f"503 hashing_busy {MAX_BUSY_RETRIES} times in a row: the replicas stayed busy"
-    if status == 503:
-        return f"503 from the application ({who_answered(response, body)}): is Redis up?"
-    if status == 429:
-        return "429 from the application: the failed-login limit (raise --login-rate-limit)"
-    return f"{status} {who_answered(response, body)}"
-
-
-def body_of(response: ResponseContextManager) -> dict[str, Any] | None:
-    """The JSON object of a response, or None if it is not one."""
-    try:
-        body = json.loads(response.content or b"")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def who_answered(response: ResponseContextManager, body: dict[str, Any] | None) -> str:
-    """Why a response was not what we expected, in words: the application's own error, or
-    HAProxy's 503 (no replica in rotation: its health checks had marked them all DOWN)."""
-    if body is not None:
-        return f"{body.get('error')}: {body.get('message')}"
-    if response.status_code == 503:
-        return "from HAProxy, not the application: no replica was in rotation (all marked DOWN)"
-    if response.status_code == 0:
-        return f"no answer ({response.error})"
-    return "(no JSON body)"
-
-
-def expect(response: ResponseContextManager, status: int, *keys: str) -> dict[str, Any] | None:
-    """Check the status and that the JSON body has `keys`; mark a failure and return None if not.
-
-    The failure message carries the server's own error code and message, so Locust's failures
-    table says *why* (e.g. `401 unauthorized: This session has ended...`).
-    """
-    body = body_of(response)
-    if response.status_code != status:
-        response.failure(
-            f"expected {status}, got {response.status_code} {who_answered(response, body)}"
-        )
-        return None
-    if body is None:
-        response.failure(f"{status} without a JSON object body")
-        return None
-    missing = [key for key in keys if key not in body]
-    if missing:
-        response.failure(f"{status} body lacks {', '.join(missing)}")
-        return None
-    return body
 
 
 class AuthUser(FastHttpUser):

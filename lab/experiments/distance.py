@@ -22,7 +22,7 @@ from typing import Any
 import jwt
 from matplotlib.figure import Figure
 
-from ..latency_proxy import ping_round_trips
+from ..latency_cost import ping_round_trips
 from ..store import latency_of
 from .actors import logged_in_cookies
 from .labs import LabPool

@@ -110,7 +110,7 @@ def test_bench_http_markdown_is_stamped():
 
 
 def test_wrk_report_is_read_with_errors_counted():
-    from lab.bench_http import parse_wrk
+    from lab.bench_wrk import parse_wrk
 
     run = parse_wrk(WRK_SAMPLE)
     assert (run.rps, run.p50_ms, run.p99_ms, run.requests) == (3043.18, 10.21, 1200.0, 15234)

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from lab.latency_proxy import Latency, ping_round_trips, start_proxy, stop_proxy
+from lab.latency_cost import ping_round_trips
+from lab.latency_proxy import Latency, start_proxy, stop_proxy
 from lab.processes import free_port
 from tests.support.redis_proc import RedisProcess
 
