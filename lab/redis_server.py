@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from .processes import free_port
 
@@ -45,10 +47,17 @@ def url(port: int, db: int = 0) -> str:
     return f"redis://127.0.0.1:{port}/{db}"
 
 
-def client(port: int, timeout: float = 1.0) -> redis.Redis:
-    """A short-timeout client for the lab's own checks."""
+def client(port: int, timeout: float = 1.0, *, decode: bool = False) -> redis.Redis:
+    """A short-timeout client for the lab's own checks, without redis-py's retries: a refused
+    connection is the answer to "is it up yet?" (its default backoff turned one such question
+    into seconds, and bringing up a Sentinel lab into forty)."""
     return redis.Redis(
-        host="127.0.0.1", port=port, socket_timeout=timeout, socket_connect_timeout=timeout
+        host="127.0.0.1",
+        port=port,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        decode_responses=decode,
+        retry=Retry(NoBackoff(), 0),
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import redis
 
+from . import redis_server
 from .state import LabError
 
 #: The name the sentinels monitor the primary under (REDIS_SENTINEL_MASTER).
@@ -95,7 +96,7 @@ def sentinel_config(port: int, primary_port: int, directory: Path) -> str:
 
 
 def _client(port: int) -> redis.Redis:
-    return redis.Redis(port=port, socket_timeout=1, socket_connect_timeout=1, decode_responses=True)
+    return redis_server.client(port, decode=True)
 
 
 def primary_address(sentinel_ports: list[int]) -> tuple[str, int] | None:

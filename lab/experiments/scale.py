@@ -45,6 +45,9 @@ class Scale:
     sessions: int
     #: Requests each client makes when counting the memory store's refusals.
     probes: int
+    #: Revocation races per configuration in the push study (each one a victim, an attacker per
+    #: replica and a revocation); its p99 needs many at full scale, a few show the lesson.
+    races: int
     #: Seconds of the failure experiments: steady state before, fault, recovery after.
     fault_before: float
     fault_seconds: float
@@ -64,6 +67,7 @@ QUICK = Scale(
     scaling_replicas=(1, 2),
     sessions=200,
     probes=12,
+    races=4,
     fault_before=1.0,
     fault_seconds=2.5,
     fault_after=3.0,
@@ -82,6 +86,7 @@ FULL = Scale(
     scaling_replicas=(1, 2, 3),
     sessions=5000,
     probes=60,
+    races=30,
     fault_before=5.0,
     fault_seconds=10.0,
     fault_after=10.0,

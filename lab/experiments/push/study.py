@@ -21,7 +21,7 @@ def study(pool: LabPool, progress=print) -> dict[str, Any]:
     down = max(scale.fault_seconds, 2.5)  # longer than the push bound (2 s by default)
     for name, server, settings in CONFIGS:
         # One lab configuration after the other: each restarts one server, once or twice.
-        result["windows"] += config_windows(pool, name, server, settings, scale.probes, progress)
+        result["windows"] += config_windows(pool, name, server, settings, scale.races, progress)
         lab = pool.get(server, **long_lived(server, settings))
         progress(f"push: {name}: round trips, then a Redis outage of {down:g} s")
         result["round_trips"].append({"config": name, **round_trips(lab, server)})
