@@ -1,19 +1,10 @@
-"""`python -m lab bench [--quick] [--json]`: what one auth check costs, in process.
+"""`python -m lab bench`: the command, its flags, and which mode prints what.
 
-No HTTP, no gunicorn, no load generator sharing the cores: each server's own backend checks the
-same valid credential N times against a private redis-server, and the bench reports the median
-and p95 per mechanism, the store round trips each check made (the backend's own count, and
-the sends counted on the redis-py connection), and the ratio to the cheapest check, all from one
-run. Reference primitives (a bare Redis PING from redis-py, one bcrypt check) put the numbers in
-proportion: on a machine like ours a JWT signature check and a Redis round trip cost about the
-same, so "JWTs are faster" is a thing to measure, not to assume.
-
-    python -m lab bench            # 2000 checks per case, about half a minute
-    python -m lab bench --quick    # 200 checks per case, a few seconds (the tests run this)
-
-The measurement itself is in lab/bench_checks.py; the other modes beside it: `--http` in
-lab/bench_http.py, `--memory` in lab/bench_memory.py, `--profile` in lab/bench_profile.py. This
-module is the command: its flags, and which mode prints what.
+python -m lab bench            # one auth check, in process (lab/bench_checks.py says how)
+python -m lab bench --quick    # 200 checks per case, a few seconds (the tests run this)
+python -m lab bench --http     # whole requests under wrk (lab/bench_http.py)
+python -m lab bench --memory   # Redis bytes per live session (lab/bench_memory.py)
+python -m lab bench --profile  # where /auth/me spends its time (lab/bench_profile.py)
 """
 
 from __future__ import annotations

@@ -88,24 +88,13 @@ def run_server(lab: Lab, server: str, action: str, say: Narrator) -> dict[str, A
             accepted.append(rep.replica_id)
     if mode == "refresh":
         say.step("The attacker also holds the refresh token: it tries to mint a new access token")
-        say.refresh("attacker", _refresh(attacker))
+        say.refresh("attacker", attacker.refresh())
     victim.close()
     attacker.close()
     verdict = _verdict(server, mode, action, accepted, len(replicas), answer, done_at)
     if mode == "refresh":
         verdict["reuse"] = refresh_theft(lab, say)
     return verdict
-
-
-def _refresh(client: Client) -> dict[str, Any]:
-    """POST /auth/refresh with a client's jar: status, error code, message."""
-    response = client.post("/auth/refresh")
-    body = response.json() if response.content else {}
-    return {
-        "status": response.status_code,
-        "error": body.get("error"),
-        "message": body.get("message"),
-    }
 
 
 def refresh_theft(lab: Lab, say: Narrator) -> bool:
@@ -121,7 +110,7 @@ def refresh_theft(lab: Lab, say: Narrator) -> bool:
     for name, value in attacker.cookies().items():
         say.say(f"   {name} = {_short(value)}")
     say.step("The attacker refreshes with the stolen refresh token")
-    say.refresh("attacker", _refresh(attacker))
+    say.refresh("attacker", attacker.refresh())
     say.say(
         "   The server rotated it: the attacker now holds the newest pair, the victim a spent one."
     )
@@ -133,7 +122,7 @@ def refresh_theft(lab: Lab, say: Narrator) -> bool:
     )
     time.sleep(grace + 0.5)
     say.step("The victim's browser refreshes, as it does every few minutes")
-    reuse = _refresh(victim)
+    reuse = victim.refresh()
     say.refresh("victim", reuse)
     if reuse["error"] == "refresh_token_reused":
         say.say(
@@ -141,7 +130,7 @@ def refresh_theft(lab: Lab, say: Narrator) -> bool:
             "yellow",
         )
     say.step("The attacker tries to refresh again")
-    again = _refresh(attacker)
+    again = attacker.refresh()
     say.refresh("attacker", again)
     say.say("   Both must log in again; the access tokens already issued live until their exp.")
     victim.close()

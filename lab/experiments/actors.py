@@ -127,6 +127,17 @@ class Client:
             )
         return thief
 
+    def refresh(self) -> dict[str, Any]:
+        """POST /auth/refresh with this jar: the status, the error code and the message (what
+        the theft demos show when a stolen or superseded refresh token is played)."""
+        response = self.post("/auth/refresh")
+        body = response.json() if response.content else {}
+        return {
+            "status": response.status_code,
+            "error": body.get("error"),
+            "message": body.get("message"),
+        }
+
     def close(self) -> None:
         """Close the keep-alive connections."""
         self.http.close()

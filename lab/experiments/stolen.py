@@ -127,16 +127,6 @@ def _event(t0: float, who: str, status: int | None, what: str) -> dict[str, Any]
     }
 
 
-def _refresh(client: Client) -> dict[str, Any]:
-    response = client.post("/auth/refresh")
-    body = response.json() if response.content else {}
-    return {
-        "status": response.status_code,
-        "error": body.get("error"),
-        "message": body.get("message"),
-    }
-
-
 def refresh_token_theft(
     lab: Lab,
     *,
@@ -176,11 +166,11 @@ def refresh_token_theft(
     if first == "attacker":
         order.reverse()
     (first_name, first_client), (second_name, second_client) = order
-    note(first_name, "refresh", _refresh(first_client))
+    note(first_name, "refresh", first_client.refresh())
     time.sleep(grace)
-    reuse = _refresh(second_client)
+    reuse = second_client.refresh()
     note(second_name, "refresh (reused token)", reuse)
-    again = _refresh(first_client)
+    again = first_client.refresh()
     note(first_name, "refresh again", again)
     # Both keep browsing on whatever access token they hold, until it expires.
     deadline = time.perf_counter() + after
@@ -193,7 +183,7 @@ def refresh_token_theft(
                 if status == 401:
                     out_at[who] = events[-1]["t"]
         time.sleep(interval)
-    final = {who: _refresh(client) for who, client in (("victim", victim), ("attacker", attacker))}
+    final = {who: client.refresh() for who, client in (("victim", victim), ("attacker", attacker))}
     for who, result in final.items():
         note(who, "refresh at the end", result)
     victim.close()
