@@ -208,8 +208,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        BUILDERS,
-        SENTENCES,
+        {**BUILDERS, **SENTENCES},
         table=_table,
         memory_store_table=partial(_table, columns=MEMORY_STORE_COLUMNS),
         scaling_table=partial(_table, columns=SCALING_COLUMNS),

@@ -259,6 +259,16 @@ def _cost(results: Results) -> dict[str, dict[str, Any]]:
     return {c["config"]: c for c in (results.get("revocation") or {}).get("costs") or []}
 
 
+def _but(results: Results, config: str) -> str:
+    """'; but not after revoke': the actions after which this configuration left a window."""
+    open_after = [
+        w["action"]
+        for w in _windows(results)
+        if w["config"] == config and (w["still_valid"] or w["window_s"])
+    ]
+    return f"; but not after {_join(open_after)}" if open_after else ""
+
+
 @_quiet
 def tradeoff_reading(results: Results) -> Sentences:
     """How to read the trade-off plot: who got a 0 s window, and what each paid per request."""
@@ -272,7 +282,8 @@ def tradeoff_reading(results: Results) -> Sentences:
         closed = not w["still_valid"] and not w["window_s"]
         key = "open" if not closed else ("paid" if trips >= 0.5 else "free")
         p95 = cost.get("p95_ms") or 0
-        groups[key].append(f"{config} ({trips:g} round trip(s), p95 {p95:.1f} ms)")
+        but = _but(results, config) if closed else ""
+        groups[key].append(f"{config} ({trips:.2g} round trip(s), p95 {p95:.1f} ms{but})")
     out = [
         "In the trade-off plot the corner to want is bottom left: no window after logout, and "
         "no store round trip on each request."

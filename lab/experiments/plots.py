@@ -215,7 +215,8 @@ def tradeoff(
 def stolen_timeline(timelines: Sequence[dict[str, Any]]) -> Figure:
     """Victim and attacker requests over time, one panel per server; the revocation marked."""
     fig = Figure(figsize=(10, 1.9 * len(timelines) + 0.6), layout="constrained")
-    axes = fig.subplots(len(timelines), 1, squeeze=False)[:, 0]
+    axes = fig.subplots(len(timelines), 1, squeeze=False, sharex=True)[:, 0]
+    shaded = False
     for ax, tl in zip(axes, timelines, strict=True):
         rows = {"victim": 1, "attacker": 0}
         for e in tl["events"]:
@@ -238,9 +239,9 @@ def stolen_timeline(timelines: Sequence[dict[str, Any]]) -> Figure:
                 tl["revoked_at"] + tl["attacker_window_s"],
                 color=REFUSED,
                 alpha=0.12,
-                label="copy still works\nafter the revocation",
+                label="copy still works\nafter the revocation" if not shaded else None,
             )
-            _legend_outside(ax)
+            shaded = True
         ax.set_yticks([0, 1], ["attacker", "victim"])
         ax.set_ylim(-0.6, 1.6)
         ax.set_title(
@@ -250,6 +251,9 @@ def stolen_timeline(timelines: Sequence[dict[str, Any]]) -> Figure:
             fontsize=10,
         )
     axes[-1].set_xlabel("seconds since the victim logged in")
+    if shaded:
+        # One legend for the figure, beside it: every panel keeps the same width and x axis.
+        fig.legend(loc="outside right upper", fontsize=8)
     return fig
 
 
