@@ -273,6 +273,8 @@ def _but(results: Results, config: str) -> str:
 def tradeoff_reading(results: Results) -> Sentences:
     """How to read the trade-off plot: who got a 0 s window, and what each paid per request."""
     costs = _cost(results)
+    if not costs or not _windows(results):
+        return []
     groups: dict[str, list[str]] = {"free": [], "paid": [], "open": []}
     for config, cost in costs.items():
         w = _find(results, config)
