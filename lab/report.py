@@ -42,6 +42,7 @@ from .experiments.summary import headline, mechanism_summary
 from .report_html import render_html
 from .report_phases import PHASES, Run
 from .report_scaling import aggregate
+from .report_text import BUILDERS as SENTENCES
 from .state import REPO_ROOT
 
 #: Where reports go unless `--out` says otherwise.
@@ -222,7 +223,7 @@ def _commit() -> str:
 
 
 def build_summary(results: dict[str, Any], scale: Scale, duration: float) -> dict[str, Any]:
-    """summary.json: the run, the headline numbers, the sentences, and what failed."""
+    """summary.json: the run, the headline numbers, every sentence of the page, what failed."""
     return {
         "run": {
             "generated": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -241,6 +242,8 @@ def build_summary(results: dict[str, Any], scale: Scale, duration: float) -> dic
             **failover.headline(results.get("failover")),
         },
         "mechanisms": mechanism_summary(results),
+        # Each section's question and reading, as the page prints them.
+        "sections": {name: build(results) for name, build in SENTENCES.items()},
         "errors": [{k: e[k] for k in ("experiment", "error")} for e in results.get("errors", [])],
     }
 

@@ -189,3 +189,17 @@ def test_lifetimes_read_like_a_person_would_say_them():
     assert lifetime(43200) == "12 h"
     assert lifetime(3) == "3 s"
     assert lifetime(None) == "an unknown time"
+
+
+def test_summary_json_holds_the_sentences_the_page_prints():
+    from markupsafe import escape
+
+    from lab.experiments import QUICK
+    from lab.report import build_summary
+
+    results = {"errors": [], "revocation": REVOCATION, "scale": SCALE}
+    summary = build_summary(results, QUICK, 1.0)
+    reading = summary["sections"]["revocation_reading"]
+    assert reading and summary["sections"]["scaling_reading"] == []
+    html = render_html(results, {**summary, "run": RUN}, {})
+    assert all(escape(sentence) in html for sentence in reading)
