@@ -133,6 +133,9 @@ def stolen_rows(timelines: Rows) -> Rows:
             "copy worked after it, s": t["attacker_window_s"],
             "refused from, s": t["attacker_refused_from_s"],
             "API said": {k: v for k, v in t["api"].items() if k in ("revoked", "valid_until")},
+            "API: message (when not revoked)": api_message(
+                {"api_revoked": t["api"].get("revoked"), "api_message": t["api"].get("message")}
+            ),
         }
         for t in timelines
     ]

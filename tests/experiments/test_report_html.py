@@ -203,3 +203,17 @@ def test_summary_json_holds_the_sentences_the_page_prints():
     assert reading and summary["sections"]["scaling_reading"] == []
     html = render_html(results, {**summary, "run": RUN}, {})
     assert all(escape(sentence) in html for sentence in reading)
+
+
+def test_the_stolen_cookie_table_shows_why_the_api_could_not_revoke():
+    from lab.report_html import stolen_rows
+
+    def timeline(mode, api):
+        return {"server": "jwt", "mode": mode, "action": "logout", "attacker_window_s": 1.0,
+                "attacker_refused_from_s": 1.1, "api": api}  # fmt: skip
+
+    said = {"revoked": False, "valid_until": "later", "message": STATELESS_SAYS}
+    (row,) = stolen_rows([timeline("stateless", said)])
+    assert row["API: message (when not revoked)"] == STATELESS_SAYS
+    (row,) = stolen_rows([timeline("denylist", {"revoked": True, "message": "Gone."})])
+    assert row["API: message (when not revoked)"] == ""
