@@ -329,12 +329,20 @@ def scaling(rows: Sequence[dict[str, Any]]) -> Figure:
         ax.set_xticks(sorted({r["replicas"] for r in rows}))
         ax.grid(alpha=0.3)
     _legend_outside(right)
+    trials = max([r.get("trials", 1) for r in rows] + [1])
+    of = f", median of {trials} trials" if trials > 1 else ""
     left.set_ylabel("requests per second (GET /auth/me)")
-    right.set_ylabel("p95 latency (ms, median of trials)")
-    left.set_title("Throughput: median and range of the trials", fontsize=10)
+    right.set_ylabel(f"p95 latency (ms{of})")
+    left.set_title(
+        f"Throughput: median and range of {trials} trials"
+        if trials > 1
+        else "Throughput (closed-loop, generator on the same cores)",
+        fontsize=10,
+    )
     right.set_title("Tail latency", fontsize=10)
-    left.set_ylim(bottom=0)
-    right.set_ylim(bottom=0)
+    top = max([r.get("rps_high") or r["rps"] or 0 for r in rows] + [1])
+    left.set_ylim(0, top * 1.15)
+    right.set_ylim(0, max([r["p95_ms"] or 0 for r in rows] + [1]) * 1.15)
     return fig
 
 
