@@ -30,7 +30,6 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from .experiments import (
-    CONFIGURATIONS,
     LabPool,
     Scale,
     distance,
@@ -38,9 +37,12 @@ from .experiments import (
     get_scale,
     plots,
 )
+from .experiments.revocation import ALL_CONFIGURATIONS
 from .experiments.summary import headline, mechanism_summary
 from .report_html import render_html
 from .report_phases import PHASES, Run
+from .report_scaling import aggregate
+from .report_text import BUILDERS as SENTENCES
 from .state import REPO_ROOT
 
 #: Where reports go unless `--out` says otherwise.
@@ -109,12 +111,37 @@ def run_experiments(scale: Scale, say: Callable[[str], None]) -> dict[str, Any]:
             for step in phase.steps:
                 got.run(step.part, partial(step.run, run), detail=step.detail, many=step.many)
         setup_seconds = pool.setup_seconds
-    return assemble(got, setup_seconds)
+    return assemble(got, setup_seconds, scale)
 
 
-def assemble(got: Results, setup_seconds: float) -> dict[str, Any]:
+def memory_store_in_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Measured in pairs (the session server, then the JWT server as a control), in the order
+    of the restarts; shown in the lesson's order: the failure first."""
+    pairs = [rows[i : i + 2] for i in range(0, len(rows), 2)]
+    pairs.sort(key=lambda p: MEMORY_STORE_LESSON.index((p[0]["store"], p[0]["policy"])))
+    return [row for pair in pairs for row in pair]
+
+
+def scale_facts(scale: Scale | None) -> dict[str, Any]:
+    """What the sentences need of the scale: they state quick-scale windows at the default
+    lifetimes too, so they must know the lifetimes this run used."""
+    if scale is None:
+        return {}
+    return {
+        "name": scale.name,
+        "replicas": scale.replicas,
+        "access_ttl": scale.access_ttl,
+        "jwt_leeway": scale.jwt_leeway,
+    }
+
+
+def assemble(got: Results, setup_seconds: float, scale: Scale | None = None) -> dict[str, Any]:
     """The pieces as the plots and the summary read them, in the lesson's order."""
-    results: dict[str, Any] = {"errors": got.errors, "setup_seconds": setup_seconds}
+    results: dict[str, Any] = {
+        "errors": got.errors,
+        "setup_seconds": setup_seconds,
+        "scale": scale_facts(scale),
+    }
     if got.get("credential") or got.get("bytes"):
         results["anatomy"] = {
             "credentials": got.get("credential"),
@@ -122,22 +149,21 @@ def assemble(got: Results, setup_seconds: float) -> dict[str, Any]:
             "memory": got.get("bytes"),
         }
     if got.get("revocation"):
-        order = {c.name: i for i, c in enumerate(CONFIGURATIONS)}
+        order = {c.name: i for i, c in enumerate(ALL_CONFIGURATIONS)}
         measured = sorted(got.get("revocation"), key=lambda r: order[r[1]["config"]])
         results["revocation"] = {
             "windows": [w for windows, _ in measured for w in windows],
             "costs": [cost for _, cost in measured],
         }
-    for name in ("stolen_cookie", "failures", "scaling"):
+    for name in ("stolen_cookie", "failures"):
         if got.get(name):
             results[name] = got.get(name)
+    if got.get("scaling"):
+        # One row per point (the median of its trials, and their range); the trials kept too.
+        results["scaling"] = aggregate(got.get("scaling"))
+        results["scaling_trials"] = got.get("scaling")
     if got.get("memory_store"):
-        # Measured in pairs (the session server, then the JWT server as a control), in the
-        # order of the restarts; shown in the lesson's order: the failure first.
-        rows = got.get("memory_store")
-        pairs = [rows[i : i + 2] for i in range(0, len(rows), 2)]
-        pairs.sort(key=lambda p: MEMORY_STORE_LESSON.index((p[0]["store"], p[0]["policy"])))
-        results["memory_store"] = [row for pair in pairs for row in pair]
+        results["memory_store"] = memory_store_in_order(got.get("memory_store"))
     if got.get("refresh_theft"):
         results["refresh_theft"] = got.get("refresh_theft")[0]
     for name in ("distance", "failover"):
@@ -197,7 +223,7 @@ def _commit() -> str:
 
 
 def build_summary(results: dict[str, Any], scale: Scale, duration: float) -> dict[str, Any]:
-    """summary.json: the run, the headline numbers, the sentences, and what failed."""
+    """summary.json: the run, the headline numbers, every sentence of the page, what failed."""
     return {
         "run": {
             "generated": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -216,6 +242,8 @@ def build_summary(results: dict[str, Any], scale: Scale, duration: float) -> dic
             **failover.headline(results.get("failover")),
         },
         "mechanisms": mechanism_summary(results),
+        # Each section's question and reading, as the page prints them.
+        "sections": {name: build(results) for name, build in SENTENCES.items()},
         "errors": [{k: e[k] for k in ("experiment", "error")} for e in results.get("errors", [])],
     }
 

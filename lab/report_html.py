@@ -6,13 +6,13 @@ the sections and their explanations live in `templates/report.html.j2`.
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .experiments.display import html_table
+from .report_text import BUILDERS as SENTENCES
 
 Rows = list[dict[str, Any]]
 
@@ -82,6 +82,13 @@ def memory_rows(anatomy: dict[str, Any]) -> Rows:
     ]
 
 
+def api_message(window: dict[str, Any]) -> str:
+    """The API's own explanation, where it answered `revoked: false` (why it could not)."""
+    if window.get("api_revoked") is False:
+        return window.get("api_message") or ""
+    return ""
+
+
 def window_rows(revocation: dict[str, Any]) -> Rows:
     """How long a stolen copy kept working, per configuration and action."""
     return [
@@ -95,6 +102,7 @@ def window_rows(revocation: dict[str, Any]) -> Rows:
             "handled by": w["acted_on"],
             "API: revoked": w["api_revoked"],
             "API: valid until": w["api_valid_until"],
+            "API: message (when not revoked)": api_message(w),
         }
         for w in revocation["windows"]
     ]
@@ -125,6 +133,9 @@ def stolen_rows(timelines: Rows) -> Rows:
             "copy worked after it, s": t["attacker_window_s"],
             "refused from, s": t["attacker_refused_from_s"],
             "API said": {k: v for k, v in t["api"].items() if k in ("revoked", "valid_until")},
+            "API: message (when not revoked)": api_message(
+                {"api_revoked": t["api"].get("revoked"), "api_message": t["api"].get("message")}
+            ),
         }
         for t in timelines
     ]
@@ -149,7 +160,8 @@ MEMORY_STORE_COLUMNS = (
     "setup", "server", "replica_count", "requests", "refused", "failure_rate", "replicas_seen",
 )  # fmt: skip
 SCALING_COLUMNS = (
-    "replicas", "server", "mode", "rps", "p50_ms", "p95_ms", "errors", "generator_cpu",
+    "replicas", "server", "mode", "trials", "rps", "rps_low", "rps_high", "p50_ms", "p95_ms",
+    "errors", "generator_cpu",
 )  # fmt: skip
 
 
@@ -198,9 +210,8 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["pretty"] = lambda value: json.dumps(value, indent=2, default=str)
     env.globals.update(
-        BUILDERS,
+        {**BUILDERS, **SENTENCES},
         table=_table,
         memory_store_table=partial(_table, columns=MEMORY_STORE_COLUMNS),
         scaling_table=partial(_table, columns=SCALING_COLUMNS),

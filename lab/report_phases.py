@@ -13,7 +13,6 @@ from typing import Any
 
 from .api import Lab
 from .experiments import (
-    CONFIGURATIONS,
     LabPool,
     Scale,
     bytes_per_session,
@@ -27,7 +26,11 @@ from .experiments import (
     store_footprint,
     throughput_by_replicas,
 )
-from .experiments.revocation import measure_configuration
+from .experiments.revocation import CONFIGS_BY_NAME, measure_configuration
+
+#: Throughput runs per replica count and server: the spread between them says whether the
+#: report may rank the servers at all (`report_scaling`).
+SCALING_TRIALS = 3
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class Run:
 
 def _revocation(name: str) -> Step:
     def measure(run: Run) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        config = next(c for c in CONFIGURATIONS if c.name == name)
+        config = CONFIGS_BY_NAME[name]
         scale = run.scale
         return measure_configuration(
             run.lab, config, observe=None, max_observe=scale.max_watch,
@@ -90,11 +93,21 @@ def _fault(fault: str) -> Step:
 
 
 def _scaling(run: Run) -> list[dict[str, Any]]:
+    """SCALING_TRIALS short runs per point, the servers taking turns (session first, then jwt
+    first), so that a machine getting busier or quieter mid-run favours neither."""
     s = run.scale
-    return throughput_by_replicas(
-        run.pool, tuple(sorted(s.scaling_replicas, reverse=True)), seconds=s.load_seconds,
-        threads=s.load_threads, access_ttl=None, redis_persist=True, progress=run.pool.log,
-    )  # fmt: skip
+    seconds = max(1.0, s.load_seconds / 2)
+    rows = []
+    for n in sorted(s.scaling_replicas, reverse=True):
+        for trial in range(SCALING_TRIALS):
+            order = ("session", "jwt") if trial % 2 == 0 else ("jwt", "session")
+            for server in order:
+                found = throughput_by_replicas(
+                    run.pool, (n,), (server,), seconds=seconds, threads=s.load_threads,
+                    access_ttl=None, redis_persist=True, progress=run.pool.log,
+                )  # fmt: skip
+                rows.extend({**row, "trial": trial + 1} for row in found)
+    return rows
 
 
 def _distance(run: Run) -> dict[str, Any]:
@@ -137,6 +150,12 @@ PHASES: tuple[Phase, ...] = (
         _revocation("session+memory (sticky)"),
         _memory_store("memory", "sticky"),
         _memory_store("memory", "roundrobin"),
+    )),
+    # Push revocation: both servers restart at once (one restart's time, not two).
+    Phase("push revocation: JWT push mode, sessions cached in each replica", None,
+          {"jwt_mode": "push", "session_store": "cached"}, (
+        _revocation("session+cached"),
+        _revocation("jwt push"),
     )),
     # Redis keeps its data across the stop (append-only file), as in production, so the plot
     # shows the outage, not a mass logout after it; and the JWTs live the server's default

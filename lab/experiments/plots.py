@@ -22,6 +22,28 @@ ACTION_COLOURS = {
 }
 
 
+#: One marker per configuration in the trade-off plot, so that points stay apart in the legend.
+MARKERS = "osD^vPX*hp"
+
+
+def _legend_outside(ax, **kwargs: Any) -> None:
+    """A legend beside the axes, never over the data (constrained layout makes room)."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize=8, **kwargs)
+
+
+def _spread_out(points: list[tuple[float, float]], x_step: float, y_tol: float) -> list[float]:
+    """x offsets that set coincident points side by side (several 0 s windows stay visible)."""
+    offsets = []
+    for i, (x, y) in enumerate(points):
+        same = [
+            j
+            for j, (px, py) in enumerate(points)
+            if abs(px - x) <= x_step / 2 and abs(py - y) <= y_tol
+        ]
+        offsets.append((same.index(i) - (len(same) - 1) / 2) * x_step)
+    return offsets
+
+
 def _status_colour(status: int | None) -> str:
     if status == 200:
         return OK
@@ -32,7 +54,7 @@ def _status_colour(status: int | None) -> str:
 
 def credential_sizes(anatomies: Sequence[dict[str, Any]]) -> Figure:
     """Bytes a credential costs: the Cookie header sent with every request, and at login."""
-    fig = Figure(figsize=(7, 2.6), layout="constrained")
+    fig = Figure(figsize=(9, 2.6), layout="constrained")
     ax = fig.subplots()
     labels = [f"{a['server']} ({a['mode']})" for a in anatomies]
     per_request = [a["cookie_header_bytes"] for a in anatomies]
@@ -46,14 +68,14 @@ def credential_sizes(anatomies: Sequence[dict[str, Any]]) -> Figure:
     ax.set_yticks(list(y), labels)
     ax.set_xlabel("bytes on the wire")
     ax.set_title("What a credential weighs")
-    ax.legend(loc="lower right", fontsize=8)
+    _legend_outside(ax)
     ax.set_xlim(0, max(at_login + per_request) * 1.25)
     return fig
 
 
 def session_memory(results: Sequence[dict[str, Any]]) -> Figure:
     """Redis bytes per session (by key prefix), and what a million and ten million would take."""
-    fig = Figure(figsize=(9, 3), layout="constrained")
+    fig = Figure(figsize=(11, 3), layout="constrained")
     left, right = fig.subplots(1, 2)
     labels = [f"{r['server']} ({r['mode']})" for r in results]
     prefixes = sorted({p for r in results for p in r["bytes_per_session_by_prefix"]})
@@ -67,7 +89,7 @@ def session_memory(results: Sequence[dict[str, Any]]) -> Figure:
     left.set_ylabel("Redis bytes per session (MEMORY USAGE)")
     left.set_title("What the store keeps per login")
     if prefixes:
-        left.legend(fontsize=8)
+        _legend_outside(left, title="key prefix", title_fontsize=8)
     left.set_ylim(0, max(bottoms + [1.0]) * 1.2)
     for i, r in enumerate(results):
         gib = [p["gib"] for p in r["projections"]]
@@ -80,7 +102,7 @@ def session_memory(results: Sequence[dict[str, Any]]) -> Figure:
         right.set_xticks([j + 0.4 - 0.4 / len(results) for j in range(len(names))], names)
     right.set_ylabel("GiB of Redis RAM")
     right.set_title("Projected RAM")
-    right.legend(fontsize=8)
+    _legend_outside(right)
     return fig
 
 
@@ -92,7 +114,7 @@ def revocation_windows(windows: Sequence[dict[str, Any]]) -> Figure:
     """
     configs = list(dict.fromkeys(w["config"] for w in windows))
     actions = list(dict.fromkeys(w["action"] for w in windows))
-    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    fig = Figure(figsize=(12, 3.8), layout="constrained")
     ax = fig.subplots()
     width = 0.8 / max(1, len(actions))
     top = max([w["observe_s"] if w["still_valid"] else w["window_s"] for w in windows] + [0.5])
@@ -115,66 +137,86 @@ def revocation_windows(windows: Sequence[dict[str, Any]]) -> Figure:
             )
             text = "still\nvalid" if w["still_valid"] else f"{w['window_s']:.1f}"
             ax.text(x, height, text, ha="center", va="bottom", fontsize=7)
-    ax.set_xticks(range(len(configs)), configs, fontsize=9)
+    ax.set_xticks(range(len(configs)), configs, fontsize=8, rotation=15, ha="right")
     ax.set_ylabel("seconds the copy still worked")
-    ax.set_ylim(0, top * 1.3)
+    ax.set_ylim(0, top * 1.2)
     ax.set_title("After logout / password change / admin revoke / logout-all: the stolen copy")
-    ax.legend(fontsize=8, ncols=len(actions), loc="upper left")
+    _legend_outside(ax, title="action", title_fontsize=8)
     return fig
+
+
+def _tradeoff_points(
+    windows: Sequence[dict[str, Any]], costs: Sequence[dict[str, Any]], action: str
+) -> list[dict[str, Any]]:
+    """One point per configuration measured after `action`: its window and what it paid."""
+    points = []
+    for cost in costs:
+        found = [w for w in windows if w["config"] == cost["config"] and w["action"] == action]
+        if found:
+            w = found[0]
+            points.append(
+                {
+                    "config": cost["config"],
+                    "server": cost["server"],
+                    "still_valid": w["still_valid"],
+                    "y": w["observe_s"] if w["still_valid"] else w["window_s"],
+                    "trips": cost["store_round_trips"] or 0.0,
+                    "p95": cost["p95_ms"] or 0.0,
+                }
+            )
+    return points
 
 
 def tradeoff(
     windows: Sequence[dict[str, Any]], costs: Sequence[dict[str, Any]], action: str = "logout"
 ) -> Figure:
-    """The price of revocation: window after `action` against round trips and p95 latency."""
-    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    """The price of revocation: window after `action` against round trips and p95 latency.
+
+    Each configuration has its own marker (named in the legend, beside the plot); points that
+    would sit on each other (several 0 s windows at one round trip) are set side by side.
+    A hollow marker was still accepted when the experiment stopped watching.
+    """
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True)
-    placed: dict[int, list[tuple[float, float]]] = {id(left): [], id(right): []}
-    spans = {
-        id(left): max([c["store_round_trips"] or 0 for c in costs] + [1]),
-        id(right): max([c["p95_ms"] or 0 for c in costs] + [1]),
-    }
-    top = max([w["observe_s"] if w["still_valid"] else w["window_s"] for w in windows] + [1])
-    for cost in costs:
-        found = [w for w in windows if w["config"] == cost["config"] and w["action"] == action]
-        if not found:
-            continue
-        w = found[0]
-        y = w["observe_s"] if w["still_valid"] else w["window_s"]
-        colour = SERVER_COLOURS.get(cost["server"], OTHER)
-        marker = "^" if w["still_valid"] else "o"
-        for ax, x in ((left, cost["store_round_trips"] or 0.0), (right, cost["p95_ms"] or 0.0)):
-            ax.scatter([x], [y], s=80, color=colour, marker=marker, zorder=3)
-            # Points on top of each other get their labels stacked, not overprinted.
-            near = sum(
-                1
-                for px, py in placed[id(ax)]
-                if abs(px - x) < 0.08 * spans[id(ax)] and abs(py - y) < 0.08 * top
+    points = _tradeoff_points(windows, costs, action)
+    top = max([p["y"] for p in points] + [1.0])
+    for ax, key in ((left, "trips"), (right, "p95")):
+        span = max([p[key] for p in points] + [1.0])
+        xy = [(p[key], p["y"]) for p in points]
+        offsets = _spread_out(xy, 0.06 * span, 0.04 * top)
+        for i, (p, dx) in enumerate(zip(points, offsets, strict=True)):
+            colour = SERVER_COLOURS.get(p["server"], OTHER)
+            ax.scatter(
+                [p[key] + dx],
+                [p["y"]],
+                s=70,
+                marker=MARKERS[i % len(MARKERS)],
+                facecolors="none" if p["still_valid"] else colour,
+                edgecolors=colour,
+                linewidths=1.5,
+                zorder=3,
+                label=p["config"] + (" (still valid)" if p["still_valid"] else "")
+                if ax is right
+                else None,
             )
-            placed[id(ax)].append((x, y))
-            ax.annotate(
-                cost["config"],
-                (x, y),
-                textcoords="offset points",
-                xytext=(7, 6 + 11 * near),
-                fontsize=8,
-            )
+        ax.grid(alpha=0.3)
     left.set_xlabel("store round trips per authenticated request (Server-Timing)")
     left.set_ylabel(f"revocation window after {action} (s)")
     right.set_xlabel("p95 latency of GET /auth/me (ms, this machine)")
-    left.set_title("Revoking at once costs a store lookup on every request")
-    left.set_ylim(-0.1 * top, top * 1.35)
-    right.set_title("... and what that lookup costs in latency")
-    left.set_xlim(-0.3, max([c["store_round_trips"] or 0 for c in costs] + [1]) + 0.8)
-    for ax in (left, right):
-        ax.grid(alpha=0.3)
+    left.set_title("Revoking at once costs a store lookup on every request", fontsize=10)
+    right.set_title("... and what that lookup costs in latency", fontsize=10)
+    left.set_ylim(-0.1 * top, top * 1.15)
+    left.set_xlim(-0.4, max([p["trips"] for p in points] + [1.0]) + 0.4)
+    if points:
+        _legend_outside(right, title="configuration", title_fontsize=8)
     return fig
 
 
 def stolen_timeline(timelines: Sequence[dict[str, Any]]) -> Figure:
     """Victim and attacker requests over time, one panel per server; the revocation marked."""
     fig = Figure(figsize=(10, 1.9 * len(timelines) + 0.6), layout="constrained")
-    axes = fig.subplots(len(timelines), 1, squeeze=False)[:, 0]
+    axes = fig.subplots(len(timelines), 1, squeeze=False, sharex=True)[:, 0]
+    shaded = False
     for ax, tl in zip(axes, timelines, strict=True):
         rows = {"victim": 1, "attacker": 0}
         for e in tl["events"]:
@@ -197,9 +239,9 @@ def stolen_timeline(timelines: Sequence[dict[str, Any]]) -> Figure:
                 tl["revoked_at"] + tl["attacker_window_s"],
                 color=REFUSED,
                 alpha=0.12,
-                label="copy still works after the revocation",
+                label="copy still works\nafter the revocation" if not shaded else None,
             )
-            ax.legend(fontsize=8, loc="lower right")
+            shaded = True
         ax.set_yticks([0, 1], ["attacker", "victim"])
         ax.set_ylim(-0.6, 1.6)
         ax.set_title(
@@ -209,6 +251,9 @@ def stolen_timeline(timelines: Sequence[dict[str, Any]]) -> Figure:
             fontsize=10,
         )
     axes[-1].set_xlabel("seconds since the victim logged in")
+    if shaded:
+        # One legend for the figure, beside it: every panel keeps the same width and x axis.
+        fig.legend(loc="outside right upper", fontsize=8)
     return fig
 
 
@@ -222,9 +267,15 @@ def refresh_theft(result: dict[str, Any]) -> Figure:
     for e in result["events"]:
         y = rows[e["who"]]
         is_key = "refresh" in e["event"] or e["event"] in ("login", "copies both cookies")
+        level = 0
+        if is_key:
+            # Events close together on one row: marker and label both step up, not overprint.
+            prev_t, level = last_label.get(e["who"], (-1e9, -1))
+            level = level + 1 if e["t"] - prev_t < 0.05 * span else 0
+            last_label[e["who"]] = (e["t"], level)
         ax.scatter(
             [e["t"]],
-            [y],
+            [y + 0.22 * level],
             s=90 if is_key else 18,
             marker="D" if is_key else "o",
             color=_status_colour(e["status"]) if e["status"] is not None else "black",
@@ -232,15 +283,11 @@ def refresh_theft(result: dict[str, Any]) -> Figure:
         )
         if is_key:
             label = e["event"] + (f" ({e['status']})" if e["status"] else "")
-            # Events close together on one row get their labels stacked.
-            prev_t, level = last_label.get(e["who"], (-1e9, -1))
-            level = level + 1 if e["t"] - prev_t < 0.12 * span else 0
-            last_label[e["who"]] = (e["t"], level)
             ax.annotate(
                 label,
-                (e["t"], y),
+                (e["t"], y + 0.22 * level),
                 textcoords="offset points",
-                xytext=(4, 9 + 11 * level),
+                xytext=(6, 6),
                 ha="left",
                 fontsize=7,
             )
@@ -257,26 +304,45 @@ def refresh_theft(result: dict[str, Any]) -> Figure:
 
 
 def scaling(rows: Sequence[dict[str, Any]]) -> Figure:
-    """Requests per second and p95 latency against the number of replicas, per server."""
-    fig = Figure(figsize=(10, 3.2), layout="constrained")
+    """Requests per second and p95 latency against the number of replicas, per server.
+
+    With several trials per point (`rps_low`, `rps_high`), the bar is their range: two points
+    whose bars overlap are not told apart by this run. The servers sit a little apart on the x
+    axis so that equal values stay visible.
+    """
+    fig = Figure(figsize=(11, 3.2), layout="constrained")
     left, right = fig.subplots(1, 2)
-    for server in dict.fromkeys(r["server"] for r in rows):
+    servers = list(dict.fromkeys(r["server"] for r in rows))
+    for k, server in enumerate(servers):
         mine = sorted((r for r in rows if r["server"] == server), key=lambda r: r["replicas"])
-        xs = [r["replicas"] for r in mine]
+        xs = [r["replicas"] + (k - (len(servers) - 1) / 2) * 0.06 for r in mine]
+        rps = [r["rps"] or 0.0 for r in mine]
+        spread = [
+            [v - (r.get("rps_low") or v) for v, r in zip(rps, mine, strict=True)],
+            [(r.get("rps_high") or v) - v for v, r in zip(rps, mine, strict=True)],
+        ]
         colour = SERVER_COLOURS.get(server)
-        left.plot(xs, [r["rps"] for r in mine], marker="o", color=colour, label=server)
+        left.errorbar(xs, rps, yerr=spread, marker="o", capsize=4, color=colour, label=server)
         right.plot(xs, [r["p95_ms"] for r in mine], marker="o", color=colour, label=server)
     for ax in (left, right):
         ax.set_xlabel("replicas of each server")
         ax.set_xticks(sorted({r["replicas"] for r in rows}))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+    _legend_outside(right)
+    trials = max([r.get("trials", 1) for r in rows] + [1])
+    of = f", median of {trials} trials" if trials > 1 else ""
     left.set_ylabel("requests per second (GET /auth/me)")
-    right.set_ylabel("p95 latency (ms)")
-    left.set_title("Throughput (closed-loop, generator on the same cores)")
-    right.set_title("Tail latency")
-    left.set_ylim(bottom=0)
-    right.set_ylim(bottom=0)
+    right.set_ylabel(f"p95 latency (ms{of})")
+    left.set_title(
+        f"Throughput: median and range of {trials} trials"
+        if trials > 1
+        else "Throughput (closed-loop, generator on the same cores)",
+        fontsize=10,
+    )
+    right.set_title("Tail latency", fontsize=10)
+    top = max([r.get("rps_high") or r["rps"] or 0 for r in rows] + [1])
+    left.set_ylim(0, top * 1.15)
+    right.set_ylim(0, max([r["p95_ms"] or 0 for r in rows] + [1]) * 1.15)
     return fig
 
 
@@ -289,11 +355,17 @@ def memory_refusals(rows: Sequence[dict[str, Any]]) -> Figure:
     colours = [SERVER_COLOURS.get(r["server"], OTHER) for r in rows]
     ax.bar(range(len(rows)), rates, color=colours)
     for i, rate in enumerate(rates):
-        ax.text(i, rate, f"{rate:.0f}%", ha="center", va="bottom", fontsize=8)
+        # A few points above the bar: clear of the expected-rate line when they agree.
+        ax.annotate(f"{rate:.0f}%", (i, rate), textcoords="offset points", xytext=(0, 4),
+                    ha="center", va="bottom", fontsize=8)  # fmt: skip
     ax.set_xticks(range(len(rows)), labels, rotation=20, ha="right", fontsize=8)
     ax.set_ylabel("requests refused (401), %")
     ax.set_ylim(0, 105)
     n = rows[0]["replica_count"] if rows else 0
+    if n:
+        # Round-robin finds the replica holding the session one time in n: the rest is refused.
+        ax.axhline(100 * (n - 1) / n, color=OTHER, linestyle=":", label="expected, round-robin")
+        _legend_outside(ax)
     ax.set_title(f"A logged-in client behind the balancer ({n} replicas)")
     return fig
 
@@ -302,18 +374,21 @@ def fault(result: dict[str, Any]) -> Figure:
     """Error rate over time per server, the fault period shaded; for a killed replica, also
     which replicas answered."""
     per_replica = result["fault"] == "replica" and result.get("replica_series")
-    fig = Figure(figsize=(10, 5.2 if per_replica else 3), layout="constrained")
+    fig = Figure(figsize=(11, 5.2 if per_replica else 3), layout="constrained")
     axes = fig.subplots(2 if per_replica else 1, 1, sharex=True, squeeze=False)[:, 0]
     ax = axes[0]
-    for server in result["servers"]:
+    for k, server in enumerate(result["servers"]):
         series = [r for r in result["series"] if r["target"] == server]
+        # Each later line thinner and dashed, drawn on top: equal error rates stay visible.
         ax.step(
             [r["t"] for r in series],
             [100 * r["error_rate"] for r in series],
             where="post",
             color=SERVER_COLOURS.get(server),
             label=f"{server} ({result['modes'][server]})",
-            linewidth=2,
+            linewidth=max(1.2, 3.5 - 1.8 * k),
+            linestyle="-" if k == 0 else "--",
+            zorder=2 + k,
         )
     for a in axes:
         a.axvspan(
@@ -341,12 +416,12 @@ def fault(result: dict[str, Any]) -> Figure:
         "redis-pause": "Redis paused",
     }
     ax.set_title(f"{names.get(result['fault'], result['fault'])}: error rate over time")
-    ax.legend(fontsize=8, loc="upper right")
+    _legend_outside(ax)
     if per_replica:
         lower = axes[1]
         keys = sorted({(r["target"], r["replica"]) for r in result["replica_series"]})
         styles = ["-", "--", ":", "-."]
-        for target, replica in keys:
+        for k, (target, replica) in enumerate(keys):
             rows = [
                 r
                 for r in result["replica_series"]
@@ -359,10 +434,12 @@ def fault(result: dict[str, Any]) -> Figure:
                 where="post",
                 color=SERVER_COLOURS.get(target),
                 linestyle=styles[(index - 1) % len(styles)],
+                linewidth=max(1.0, 3.0 - 0.6 * k),
+                zorder=2 + k,
                 label=replica,
             )
         lower.set_ylabel("answers per bin")
         lower.set_title("Which replica answered: HAProxy routes around the dead one")
-        lower.legend(fontsize=8, ncols=4, loc="lower right")
+        _legend_outside(lower)
     axes[-1].set_xlabel("seconds")
     return fig

@@ -66,7 +66,18 @@ CONFIGURATIONS = (
     Configuration("jwt refresh", "jwt", {"jwt_mode": "refresh"}),
 )
 
-CONFIGS_BY_NAME = {c.name: c for c in CONFIGURATIONS}
+#: Push revocation (docs/push.md): each revocation is pushed into every replica's memory, so a
+#: request needs no store lookup. Measured beside the five by the report (notebook 08 studies
+#: them on their own).
+PUSH_CONFIGURATIONS = (
+    Configuration("session+cached", "session", {"session_store": "cached"}),
+    Configuration("jwt push", "jwt", {"jwt_mode": "push"}),
+)
+
+#: Every configuration the report's revocation section shows, in the lesson's order.
+ALL_CONFIGURATIONS = CONFIGURATIONS + PUSH_CONFIGURATIONS
+
+CONFIGS_BY_NAME = {c.name: c for c in ALL_CONFIGURATIONS}
 
 
 def perform_action(
@@ -156,6 +167,8 @@ def measure_window(
         "acted_on": acted_on,
         "api_revoked": answer.get("revoked"),
         "api_valid_until": answer.get("valid_until"),
+        # The API's own sentence: why it could (or could not) revoke.
+        "api_message": answer.get("message"),
         "observe_s": observe,
         "replicas": per_replica,
         "replicas_where_copy_worked": len(worked),
@@ -240,6 +253,8 @@ RUN_ORDER = (
     "jwt refresh",
     "jwt denylist",
     "session+memory (sticky)",
+    "session+cached",
+    "jwt push",
 )
 
 

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from lab import Lab, report
+from lab.experiments import ACTIONS
+from lab.report_text import default_access_ttl
 
 pytestmark = pytest.mark.lab
 
@@ -33,6 +35,12 @@ def quick_report(experiment_lab: Lab, tmp_path_factory: pytest.TempPathFactory) 
     summary = json.loads((target / "summary.json").read_text())
     assert code == 0, summary["errors"]
     return target
+
+
+@pytest.fixture(scope="module")
+def html(quick_report: Path) -> str:
+    """The report's page."""
+    return (quick_report / "index.html").read_text()
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +178,60 @@ def test_the_store_sections_say_distance_and_failover(quick_report: Path):
     # The rule the lab never breaks: a revocation confirmed with WAIT survives the failover.
     assert store["revocations_confirmed_wait"] > 0
     assert store["revocations_lost_wait"] == 0
+
+
+# --- The report teaches (issue 14) --------------------------------------------------------------
+
+
+def test_every_section_opens_with_its_question_and_ends_with_how_to_read_it(html: str):
+    sections = len(re.findall(r"<h2>\d+\. ", html))
+    assert sections == 9
+    assert html.count('<p class="question">') >= sections
+    assert html.count('<div class="reading">') >= sections
+
+
+def test_the_stateless_window_is_said_as_measured_and_at_the_default_lifetime(html, headline):
+    window = headline["revocation"]["jwt stateless"]["logout"]["window_s"]
+    assert f"The jwt stateless copy kept working {window:.1f} s after logout" in html
+    assert f"At the default {default_access_ttl('stateless')}-second ACCESS_TOKEN_TTL" in html
+
+
+def test_revoked_false_rows_carry_the_apis_own_explanation(html: str, headline):
+    rows = re.findall(r"<tr>(.*?)</tr>", html)
+    unrevoked = [
+        (config, action)
+        for config, actions in headline["revocation"].items()
+        for action, row in actions.items()
+        if row["api_revoked"] is False
+    ]
+    assert ("jwt stateless", "logout") in unrevoked
+    for config, action in unrevoked:
+        row = next(r for r in rows if f"<td>{config}</td><td>{action}</td>" in r)
+        message = re.findall(r"<td>(.*?)</td>", row)[-1]
+        assert len(message) > 20, (config, action, message)
+
+
+@pytest.mark.parametrize("config", ("jwt push", "session+cached"))
+def test_push_revocation_is_measured_beside_the_others(html: str, headline, config):
+    assert f"<td>{config}</td><td>logout</td>" in html
+    for action in ACTIONS:
+        row = headline["revocation"][config][action]
+        if row["api_revoked"]:
+            assert row["window_s"] == 0 and not row["still_valid"], "revoked: true is true"
+    # Pushed ahead of time: no store lookup on (nearly) every request.
+    assert headline["store_round_trips_per_request"][config] < 0.5
+
+
+def test_the_scaling_section_ranks_only_what_its_trials_separate(html: str):
+    verdicts = re.findall(r"requests/s \(trials [\d-]+\): ([^<]*)</p>", html)
+    assert len(verdicts) == 4, "each replica count, and each server from 1 to 2 replicas"
+    for verdict in verdicts:
+        assert ("not distinguishable at this scale" in verdict) != (
+            "more than the trials differed" in verdict
+        ), verdict
+
+
+def test_no_json_dump_but_a_link_to_summary_json(quick_report: Path, html: str):
+    assert "<pre>" not in html
+    assert '<a href="summary.json">summary.json</a>' in html
+    assert (quick_report / "summary.json").is_file()
