@@ -121,8 +121,11 @@ def revocation_sentence(config: str, windows: list[dict], cost: dict | None) -> 
         )
     sentence = f"{config}: " + "; ".join(parts) + "."
     if cost:
+        trips = cost["store_round_trips"] or 0
+        # A cache misses now and then: 0.0065 trips reads as "about one in 150 requests".
+        said = f"{trips:g}" if trips == round(trips) else f"{trips:.2g}"
         sentence += (
-            f" An authenticated request cost {cost['store_round_trips'] or 0:g} store round "
+            f" An authenticated request cost {said} store round "
             f"trip(s), p95 {cost['p95_ms'] or 0:.1f} ms here."
         )
     return sentence
