@@ -78,6 +78,7 @@ class Lab:
         stats_port: int | None = None,
         redis_port: int | None = None,
         store_latency: str = "off",
+        replication_lag: str = "off",
         redis_topology: str = "single",
         env: dict[str, str] | None = None,
         state_dir: str | os.PathLike[str] | None = None,
@@ -102,6 +103,7 @@ class Lab:
             stats_port=stats_port,
             redis_port=redis_port,
             store_latency=store_latency,
+            replication_lag=replication_lag,
             redis_topology=redis_topology,
             env=dict(env or {}),
         )

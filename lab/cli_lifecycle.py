@@ -69,6 +69,8 @@ def _store_note(store: dict[str, Any]) -> str:
     if store["latency"] != "off":
         proxy = "" if store["proxy_running"] else ", PROXY STOPPED"
         parts.append(f"servers reach it through a latency proxy, +{store['latency']}{proxy}")
+    if store.get("replication_lag", "off") != "off":
+        parts.append(f"the replica lags {store['replication_lag']} behind")
     return f"   ({'; '.join(parts)})" if parts else ""
 
 

@@ -92,6 +92,12 @@ LAB_FLAGS: tuple[Flag, ...] = (
         {"type": latency, "metavar": "MS[:JITTER]"},
     ),
     Flag(
+        "replication_lag",
+        "with --redis sentinel: hold the replica's stream back this much (e.g. 100ms), so a"
+        " crash of the primary loses the writes still on their way",
+        {"type": latency, "metavar": "MS"},
+    ),
+    Flag(
         "redis_topology",
         "single Redis, or sentinel: a primary, a replica and 3 sentinels",
         {"choices": REDIS_TOPOLOGIES},

@@ -9,6 +9,12 @@ the way back, so one request/answer round trip costs at least LATENCY more. With
 direction adds a random extra between 0 and J/2 (never below the base: a network is never faster
 than its distance), and a chunk never overtakes the one before it (TCP keeps order).
 
+With `--replication-lag L` a connection on which the client sends PSYNC (a Redis replica
+syncing from the primary behind this route) also holds the primary's stream back by L: a replica
+that lags. When the primary goes away, what was still held is dropped, not delivered: it was
+still in the primary's output buffer, and a crashed host takes that with it. That is how
+asynchronous replication loses acknowledged writes, and what the failover experiment measures.
+
 Why `select` and not epoll: asyncio's default selector sleeps in whole milliseconds, which would
 turn a 0.2 ms delay into 1 ms; `select()` takes microseconds. At 0 ms nothing is queued: a chunk
 is written the moment it is read, so the proxy's own cost can be measured (lab/latency_cost.py).
@@ -75,6 +81,10 @@ def _seconds(text: str) -> float:
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
+#: How a replica's request for the primary's stream begins (RESP: PSYNC replid offset).
+PSYNC = b"*3\r\n$5\r\nPSYNC\r\n"
+
+
 class _Direction:
     """One direction of one connection: chunks wait in order until their release time."""
 
@@ -86,20 +96,37 @@ class _Direction:
         self.last_release = 0.0
         self.timer: asyncio.TimerHandle | None = None
         self.eof = False
+        #: Extra one-way delay (a lagging replica's stream) and whether the sender's end drops
+        #: what is still held (see `lag`).
+        self.extra = 0.0
+        self.lossy = False
+
+    def lag(self, seconds: float) -> None:
+        """Hold everything back `seconds` more from now on; if the sender goes away, drop what
+        is still held (a crashed primary's unsent replication stream)."""
+        self.extra = seconds
+        self.lossy = True
 
     def push(self, data: bytes) -> None:
         """Pass `data` on after its delay (at once when there is no delay and no backlog)."""
-        if not self.latency.delay and not self.latency.jitter and not self.queue and self.target:
+        delay = self.latency.delay or self.latency.jitter or self.extra
+        if not delay and not self.queue and self.target:
             self.target.write(data)
             return
-        release = max(self.last_release, self.loop.time() + self.latency.one_way())
+        release = max(self.last_release, self.loop.time() + self.latency.one_way() + self.extra)
         self.last_release = release
         self.queue.append((release, data))
         self._schedule()
 
     def finish(self) -> None:
-        """The sender is done: close the target once everything queued is delivered."""
+        """The sender is done: close the target once everything queued is delivered (or at
+        once, dropping the queue, for a lagging replica's stream)."""
         self.eof = True
+        if self.lossy:
+            self.queue.clear()
+            if self.target is not None:
+                self.target.close()
+            return
         self._schedule()
 
     def _schedule(self) -> None:
@@ -125,10 +152,12 @@ class _Direction:
 class _Side(asyncio.Protocol):
     """One socket of a relayed connection (the client's or Redis's)."""
 
-    def __init__(self, outgoing: _Direction, incoming: _Direction):
+    def __init__(self, outgoing: _Direction, incoming: _Direction, replication_lag: float = 0.0):
         self.outgoing = outgoing  # what this side sends, on its way to the other side
         self.incoming = incoming  # what the other side sends, to be written here
         self.transport: asyncio.Transport | None = None
+        #: On the client's side of a route with --replication-lag: the lag, until PSYNC shows.
+        self.replication_lag = replication_lag
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -138,6 +167,10 @@ class _Side(asyncio.Protocol):
             self.incoming._schedule()  # noqa: SLF001 (same module)
 
     def data_received(self, data: bytes) -> None:
+        if self.replication_lag and data.startswith(PSYNC):
+            # A replica asks for the primary's stream: from here on it lags.
+            self.incoming.lag(self.replication_lag)
+            self.replication_lag = 0.0
         self.outgoing.push(data)
 
     def eof_received(self) -> bool:
@@ -151,11 +184,19 @@ class _Side(asyncio.Protocol):
 class Route:
     """Relays LISTEN -> UPSTREAM with the given latency."""
 
-    def __init__(self, listen: int, upstream: int, latency: Latency, host: str = "127.0.0.1"):
+    def __init__(
+        self,
+        listen: int,
+        upstream: int,
+        latency: Latency,
+        host: str = "127.0.0.1",
+        replication_lag: float = 0.0,
+    ):
         self.listen = listen
         self.upstream = upstream
         self.latency = latency
         self.host = host
+        self.replication_lag = replication_lag
         self.server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -168,7 +209,7 @@ class Route:
     def _client_side(self, loop: asyncio.AbstractEventLoop) -> _Side:
         to_redis = _Direction(loop, self.latency)
         to_client = _Direction(loop, self.latency)
-        side = _Side(to_redis, to_client)
+        side = _Side(to_redis, to_client, self.replication_lag)
         loop.create_task(self._connect_upstream(loop, side, to_redis, to_client))
         return side
 
@@ -203,7 +244,8 @@ async def serve(routes: Sequence[Route]) -> None:
         loop.add_signal_handler(sig, stop.set)
     for route in routes:
         await route.start()
-        print(f"relaying 127.0.0.1:{route.listen} -> :{route.upstream} (+{route.latency})")
+        lag = f", replicas lag {route.replication_lag * 1000:g}ms" if route.replication_lag else ""
+        print(f"relaying 127.0.0.1:{route.listen} -> :{route.upstream} (+{route.latency}{lag})")
     await stop.wait()
     for route in routes:
         route.close()
@@ -221,8 +263,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab.latency_proxy", description=__doc__)
     parser.add_argument("--route", type=_route, action="append", required=True)
     parser.add_argument("--latency", type=Latency.parse, default=Latency())
+    parser.add_argument(
+        "--replication-lag",
+        type=lambda text: Latency.parse(text).delay,
+        default=0.0,
+        help="hold a replica's stream from the primary back this much more (e.g. 100ms)",
+    )
     args = parser.parse_args(argv)
-    routes = [Route(listen, upstream, args.latency) for listen, upstream in args.route]
+    routes = [
+        Route(listen, upstream, args.latency, replication_lag=args.replication_lag)
+        for listen, upstream in args.route
+    ]
     loop = new_event_loop()
     try:
         loop.run_until_complete(serve(routes))

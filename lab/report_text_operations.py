@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .experiments.failover import case_name, cases
 from .report_scaling import Verdict, compare
 from .report_text_common import Results, Sentences, join, pct, quiet
 
@@ -182,16 +183,17 @@ def failover_question(results: Results) -> Sentences:
 
 @quiet
 def failover_reading(results: Results) -> Sentences:
-    """Revocations confirmed and lost, per durability setting."""
+    """Revocations confirmed and lost, per replica lag and durability setting."""
     rows = (results.get("failover") or {}).get("rows") or []
     out = []
-    for durability in dict.fromkeys(r["durability"] for r in rows):
-        mine = [r for r in rows if r["durability"] == durability]
+    for _lag, durability, mine in cases(rows):
         lost = sum(r["revocations_lost"] for r in mine)
         confirmed = sum(r["revocations_confirmed"] for r in mine)
         out.append(
-            f"REVOCATION_DURABILITY={durability}: {lost} of {confirmed} revocations answered "
-            f"revoked: true were undone by the failover; up to "
+            f"{case_name(mine[0]).capitalize()}, REVOCATION_DURABILITY={durability}: {lost} of "
+            f"{confirmed} revocations answered revoked: true were undone by the failover "
+            f"(logged-out credentials that worked again), "
+            f"{sum(r['logins_lost'] for r in mine)} logins lost; up to "
             f"{max(r['error_window_s'] for r in mine):.1f} s of errors."
         )
     return out

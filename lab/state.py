@@ -80,6 +80,9 @@ class LabConfig:
     #: Round-trip latency added to every server's Redis connection ("1ms", "1ms:0.2ms" with
     #: jitter), by the latency proxy (lab/latency_proxy.py); "off" connects directly.
     store_latency: str = "off"
+    #: How far the replica lags behind the primary in `--redis sentinel` ("100ms"): the latency
+    #: proxy holds the replication stream back that much, and a crash loses what it held.
+    replication_lag: str = "off"
     #: "single" Redis, or "sentinel": a primary, a replica and three sentinels (failover).
     redis_topology: str = "single"
     #: Extra environment for both servers, e.g. {"SESSION_IDLE_TIMEOUT": "5"}.
@@ -119,13 +122,17 @@ class LabConfig:
                 )
 
     def _validate_store_latency(self) -> None:
-        if self.store_latency != "off":
-            from .latency_proxy import Latency
+        from .latency_proxy import Latency
 
-            try:
-                Latency.parse(self.store_latency)
-            except ValueError as exc:
-                raise LabError(f"store_latency: {exc}") from None
+        for name in ("store_latency", "replication_lag"):
+            text = getattr(self, name)
+            if text != "off":
+                try:
+                    Latency.parse(text)
+                except ValueError as exc:
+                    raise LabError(f"{name}: {exc}") from None
+        if self.replication_lag != "off" and self.redis_topology != "sentinel":
+            raise LabError("replication_lag needs a replica: add --redis sentinel")
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as stored in state.json."""

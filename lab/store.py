@@ -2,7 +2,9 @@
 
 `ensure()` is the launcher's step for Redis: it starts the data nodes (one, or a primary and its
 replica), the sentinels in `--redis sentinel`, and in `--store-latency MS` the latency proxy in
-front of every node. `server_env()` is what the replicas are told: the proxy's port when there
+front of every node. `--replication-lag MS` puts the proxy
+on the replication link too and holds the replica's stream back (a crash loses what it held).
+`server_env()` is what the replicas are told: the proxy's port when there
 is one (so every server connection pays the distance), the sentinels when there are some. The
 lab's own admin connections (`admin_port`) go to the nodes directly.
 """
@@ -25,7 +27,16 @@ def latency_of(config: Any):
     from .latency_proxy import Latency
 
     text = getattr(config, "store_latency", "off") or "off"
-    return None if text == "off" else Latency.parse(text)
+    if text == "off":
+        # A lagging replica needs the proxy on the replication link; the servers pay nothing.
+        return Latency() if replication_lag_of(config) else None
+    return Latency.parse(text)
+
+
+def replication_lag_of(config: Any) -> str | None:
+    """How far the replica's stream lags ("100ms"), or None: `--replication-lag`."""
+    text = getattr(config, "replication_lag", "off") or "off"
+    return None if text == "off" else text
 
 
 def is_sentinel(config: Any) -> bool:
@@ -120,8 +131,14 @@ def ensure(launcher: Any, state: LabState) -> list[str]:
     for node in nodes(state):
         actions.append(_ensure_node(launcher, state, node))
     if is_sentinel(state.config):
-        for name in sentinel.sentinel_names():
-            actions.append(_ensure_sentinel(launcher, state, name))
+        primary = primary_port(state)
+        plans = {name: _sentinel_plan(launcher, state, name) for name in sentinel.sentinel_names()}
+        if not all(_keep(state.processes.get(n), plan[1]) for n, plan in plans.items()):
+            # All or none: a sentinel left running would gossip the old topology (with its
+            # higher config epoch) to the new ones, and they would believe it.
+            _stop(state, list(plans))
+        for name, (argv, fingerprint) in plans.items():
+            actions.append(_ensure_sentinel(launcher, state, name, argv, fingerprint, primary))
         processes.wait_until(
             lambda: sentinel.ready(sentinel_ports(state)),
             30,
@@ -154,12 +171,18 @@ def _ensure_proxy(launcher: Any, state: LabState) -> str:
     latency = latency_of(state.config)
     routes = [f"{state.ports[f'proxy-{n}']}:{state.ports[n]}" for n in nodes(state)]
     argv = [sys.executable, "-m", "lab.latency_proxy", "--latency", str(latency)]
+    lag = replication_lag_of(state.config)
+    if lag:
+        argv += ["--replication-lag", lag]
     for route in routes:
         argv += ["--route", route]
     fingerprint = launcher_digest(argv)
     if _keep(state.processes.get(PROXY), fingerprint):
         return f"{PROXY}: kept"
-    launcher._log(f"starting the latency proxy (+{latency} per round trip): {', '.join(routes)}")
+    lagging = f", the replica's stream {lag} behind" if lag else ""
+    launcher._log(
+        f"starting the latency proxy (+{latency} per round trip{lagging}): {', '.join(routes)}"
+    )
     port = state.ports[f"proxy-{nodes(state)[0]}"]
     rec = launcher.spawn(state, PROXY, argv, {}, port=port, fingerprint=fingerprint)
     processes.wait_until(lambda: _listening_or_fail(rec, port), 15, f"the latency proxy on :{port}")
@@ -184,12 +207,20 @@ def node_argv(state: LabState, node: str, directory, primary_port: int | None) -
     return argv
 
 
+def primary_port(state: LabState) -> int:
+    """The announced port of the primary: the sentinels' answer when it names one of the nodes
+    as the lab runs them now, else the first node's. (After a reconfiguration that moved the
+    nodes behind the proxy or off it, the sentinels still name a port nobody announces.)"""
+    found = sentinel.primary_address(sentinel_ports(state))
+    current = {announced_port(state, n) for n in nodes(state)}
+    return found[1] if found and found[1] in current else announced_port(state, "redis")
+
+
 def _primary_for(state: LabState, node: str) -> int | None:
     """Whom a node (re)starting now replicates: the sentinels' primary, else the first node."""
     if not is_sentinel(state.config):
         return None
-    found = sentinel.primary_address(sentinel_ports(state))
-    primary = found[1] if found else announced_port(state, "redis")
+    primary = primary_port(state)
     return None if primary == announced_port(state, node) else primary
 
 
@@ -218,26 +249,32 @@ def start_node(launcher: Any, state: LabState, node: str, fingerprint: str | Non
     launcher.wait_redis(rec)
 
 
-def _ensure_sentinel(launcher: Any, state: LabState, name: str) -> str:
+def _stop(state: LabState, names: list[str]) -> None:
+    running = [state.processes[n] for n in names if _alive(state.processes.get(n))]
+    processes.stop([(r.pid, r.create_time) for r in running])
+
+
+def _sentinel_plan(launcher: Any, state: LabState, name: str) -> tuple[list[str], str]:
+    """One sentinel's command line, and its fingerprint: that, and the nodes it will meet."""
     executable = sentinel.executable()
     if executable is None:
         raise LabError(sentinel.INSTALL_HINT)
+    conf = launcher.state_dir / "sentinels" / f"{name}.conf"
+    argv = [*executable, str(conf), "--port", str(state.ports[name])]
+    return argv, launcher_digest(argv, [announced_port(state, n) for n in nodes(state)])
+
+
+def _ensure_sentinel(
+    launcher: Any, state: LabState, name: str, argv: list[str], fingerprint: str, primary: int
+) -> str:
     port = state.ports[name]
-    directory = launcher.state_dir / "sentinels"
-    directory.mkdir(exist_ok=True)
-    conf = directory / f"{name}.conf"
-    nodes_seen = [announced_port(state, n) for n in nodes(state)]
-    fingerprint = launcher_digest(executable, port, nodes_seen)
     if _keep(state.processes.get(name), fingerprint):
         return f"{name}: kept"
-    found = sentinel.primary_address(sentinel_ports(state))
-    primary = found[1] if found else announced_port(state, "redis")
-    conf.write_text(sentinel.sentinel_config(port, primary, directory))
+    directory = launcher.state_dir / "sentinels"
+    directory.mkdir(exist_ok=True)
+    (directory / f"{name}.conf").write_text(sentinel.sentinel_config(port, primary, directory))
     launcher._log(f"starting {name} on 127.0.0.1:{port}")
-    rec = launcher.spawn(
-        state, name, [*executable, str(conf), "--port", str(port)], {}, port=port,
-        fingerprint=fingerprint,
-    )  # fmt: skip
+    rec = launcher.spawn(state, name, argv, {}, port=port, fingerprint=fingerprint)
     processes.wait_until(lambda: _listening_or_fail(rec, port), 15, f"{name} on :{port}")
     return f"{name}: started"
 
@@ -305,6 +342,7 @@ def status(state: LabState) -> dict[str, Any]:
     return {
         "topology": getattr(state.config, "redis_topology", "single"),
         "latency": str(latency) if latency is not None else "off",
+        "replication_lag": replication_lag_of(state.config) or "off",
         "proxy_running": _alive(state.processes.get(PROXY)),
         "primary": primary,
         "nodes": rows,

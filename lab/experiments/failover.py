@@ -12,6 +12,12 @@ replica; the servers follow by themselves. Once they serve again the crashed nod
   a replica acknowledged it, so by construction none should be lost; the price is the answers
   that say `false` (no replica to confirm) while the crashed node is away.
 The error window is the time from the crash to the last 503 (or connection error).
+
+Each durability setting runs twice: with the replica next door (a process crash on one machine
+loses almost nothing: the kernel delivers what Redis already wrote to the replica's socket), and
+with a replica that lags `LAG` behind (`--replication-lag`: the latency proxy holds the stream
+back, and the crash drops what it held, as a dead host's output buffer is gone). The second is
+where "a logout that comes back" shows.
 """
 
 from __future__ import annotations
@@ -32,6 +38,10 @@ from .labs import LabPool
 
 SERVERS = ("session", "jwt")
 DURABILITIES = ("none", "wait")
+#: How far behind the lagging replica is: a replica across a busy link, or catching up after a
+#: burst. Under REVOCATION_WAIT_TIMEOUT_MS (500), so `wait` still confirms, just later.
+LAG = "200ms"
+LAGS = ("off", LAG)
 PASSWORD = "failover-password-1"  # noqa: S105 (a throwaway test account)
 TIMEOUT = 5
 
@@ -210,20 +220,28 @@ def failover_study(
     pool: LabPool,
     durabilities: tuple[str, ...] = DURABILITIES,
     *,
+    lags: tuple[str, ...] = LAGS,
     threads: int = 2,
     before: float = 1.5,
     after: float = 1.5,
 ) -> dict[str, Any]:
-    """The crash once per REVOCATION_DURABILITY setting, on a Sentinel lab."""
+    """The crash once per replica lag and REVOCATION_DURABILITY setting, on a Sentinel lab."""
     runs = []
-    for durability in durabilities:
-        env = {**pool.defaults()["env"], "REVOCATION_DURABILITY": durability}
-        # Tokens that outlive the run: a kept login that stops working is lost, not expired.
-        lab = pool.get(redis_topology="sentinel", jwt_mode="denylist", access_ttl=600, env=env)
-        run = crash_run(lab, threads=threads, before=before, after=after)
-        for row in run["rows"]:
-            row["durability"] = durability
-        runs.append({"durability": durability, **run})
+    for lag in lags:
+        for durability in durabilities:
+            env = {**pool.defaults()["env"], "REVOCATION_DURABILITY": durability}
+            # Tokens that outlive the run: a kept login that stops working is lost, not expired.
+            lab = pool.get(
+                redis_topology="sentinel",
+                replication_lag=lag,
+                jwt_mode="denylist",
+                access_ttl=600,
+                env=env,
+            )
+            run = crash_run(lab, threads=threads, before=before, after=after)
+            for row in run["rows"]:
+                row.update(durability=durability, replication_lag=lag)
+            runs.append({"durability": durability, "replication_lag": lag, **run})
     return {
         "runs": runs,
         "rows": [row for run in runs for row in run["rows"]],
@@ -235,6 +253,7 @@ def failover_table(result: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per durability setting and server, for people."""
     return [
         {
+            "replica lag": r["replication_lag"],
             "durability": r["durability"],
             "server": r["server"],
             "mode": r["mode"],
@@ -251,38 +270,79 @@ def failover_table(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def plot(result: dict[str, Any]) -> Figure:
-    """Per durability setting and server: the error window, and revocations confirmed vs lost."""
-    fig = Figure(figsize=(10, 3.2), layout="constrained")
-    window, counts = fig.subplots(1, 2)
+    """Per replica lag, durability setting and server: the error window, the logouts' answers,
+    and the revocations a failover undid (its own panel: a handful beside hundreds)."""
+    fig = Figure(figsize=(12, 3.8), layout="constrained")
+    window, answers, lost = fig.subplots(1, 3, sharex=True)
     rows = result["rows"]
     labels = [f"{r['server']}\n{r['durability']}" for r in rows]
     xs = list(range(len(rows)))
     window.bar(xs, [r["error_window_s"] for r in rows], color="#9e9e9e")
-    window.set_ylabel("seconds of 503 after the crash")
-    window.set_title("How long the servers answer 503")
-    width = 0.27
-    counts.bar([x - width for x in xs], [r["revocations_confirmed"] for r in rows], width,
-               color="#2a9d3c", label="revoked: true")  # fmt: skip
-    counts.bar(xs, [r["revocations_lost"] for r in rows], width, color="#d62728",
-               label="revoked: true, works again (lost)")  # fmt: skip
-    counts.bar([x + width for x in xs], [r["revocations_unconfirmed"] for r in rows], width,
-               color="#ff7f0e", label="revoked: false (not confirmed)")  # fmt: skip
-    counts.set_title("Logouts during the run")
-    counts.legend(fontsize=7)
-    for ax in (window, counts):
-        ax.set_xticks(xs, labels, fontsize=8)
+    window.set_ylabel("seconds")
+    window.set_title("503s after the crash (seconds)", pad=16)
+    width = 0.4
+    answers.bar([x - width / 2 for x in xs], [r["revocations_confirmed"] for r in rows], width,
+                color="#2a9d3c", label="revoked: true")  # fmt: skip
+    answers.bar([x + width / 2 for x in xs], [r["revocations_unconfirmed"] for r in rows], width,
+                color="#ff7f0e", label="revoked: false (not confirmed)")  # fmt: skip
+    answers.set_title("Logouts during the run", pad=16)
+    answers.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    counts = [r["revocations_lost"] for r in rows]
+    lost.bar(xs, counts, color="#d62728")
+    for x, n in zip(xs, counts, strict=True):
+        lost.annotate(str(n), (x, n), ha="center", va="bottom", fontsize=8)
+    lost.set_ylim(0, max([*counts, 1]) * 1.25)
+    lost.set_title("revoked: true, then worked again", pad=16)
+    for ax in (window, answers, lost):
+        ax.set_xticks(xs, labels, fontsize=7)
         ax.grid(alpha=0.3, axis="y")
+        _caption_lag_groups(ax, rows)
     return fig
 
 
+def _caption_lag_groups(ax: Any, rows: list[dict[str, Any]]) -> None:
+    """Over each run of bars with the same replica lag, say which; a line between runs."""
+    groups: list[tuple[str, list[int]]] = []
+    for x, row in enumerate(rows):
+        label = case_name(row)
+        if groups and groups[-1][0] == label:
+            groups[-1][1].append(x)
+        else:
+            groups.append((label, [x]))
+    for i, (label, members) in enumerate(groups):
+        middle = (members[0] + members[-1]) / 2
+        ax.text(middle, 1.01, label, transform=ax.get_xaxis_transform(), ha="center",
+                va="bottom", fontsize=7, color="#555555")  # fmt: skip
+        if i:
+            ax.axvline(members[0] - 0.5, color="#999999", linestyle="--", linewidth=0.8)
+
+
+def case_name(row: dict[str, Any]) -> str:
+    """'replica next door' or 'replica 200ms behind', for labels and sentences."""
+    lag = row.get("replication_lag", "off")
+    return "replica next door" if lag == "off" else f"replica {lag} behind"
+
+
+def cases(rows: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """(lag, durability, rows) per run, in the order they ran."""
+    keys = dict.fromkeys((r.get("replication_lag", "off"), r["durability"]) for r in rows)
+    return [
+        (lag, durability, [r for r in rows if (r.get("replication_lag", "off"), r["durability"])
+                           == (lag, durability)])
+        for lag, durability in keys
+    ]  # fmt: skip
+
+
 def headline(result: dict[str, Any] | None) -> dict[str, Any]:
-    """The numbers to quote: revocations lost with and without WAIT, and the error window."""
+    """The numbers to quote: revocations lost with and without WAIT (keys ending in _lagging:
+    with the lagging replica), and the error window."""
     if not result:
         return {}
     found: dict[str, Any] = {}
-    for durability in dict.fromkeys(r["durability"] for r in result["rows"]):
-        mine = [r for r in result["rows"] if r["durability"] == durability]
-        found[f"revocations_lost_{durability}"] = sum(r["revocations_lost"] for r in mine)
-        found[f"revocations_confirmed_{durability}"] = sum(r["revocations_confirmed"] for r in mine)
-        found[f"error_window_s_{durability}"] = round(max(r["error_window_s"] for r in mine), 2)
+    for lag, durability, mine in cases(result["rows"]):
+        key = durability if lag == "off" else f"{durability}_lagging"
+        found[f"revocations_lost_{key}"] = sum(r["revocations_lost"] for r in mine)
+        found[f"revocations_confirmed_{key}"] = sum(r["revocations_confirmed"] for r in mine)
+        found[f"logins_lost_{key}"] = sum(r["logins_lost"] for r in mine)
+        found[f"error_window_s_{key}"] = round(max(r["error_window_s"] for r in mine), 2)
     return found

@@ -40,6 +40,7 @@ BASELINE = {
     "threads": 4,
     # One Redis, next door: the distance and failover experiments ask for more, and say so.
     "store_latency": "off",
+    "replication_lag": "off",
     "redis_topology": "single",
 }
 

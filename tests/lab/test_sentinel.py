@@ -1,8 +1,10 @@
-"""A Redis that fails over: the servers follow Sentinel to the new primary by themselves, and a
-revocation confirmed with REVOCATION_DURABILITY=wait survives the crash of the primary.
+"""A Redis that fails over: the servers follow Sentinel to the new primary by themselves, a
+revocation confirmed with REVOCATION_DURABILITY=wait survives the crash of the primary, and
+without `wait` a logout can come back.
 
-One small lab of its own (one replica per server, a primary, a replica, three sentinels): the
-shared lab of the other lab tests runs a single Redis.
+One small lab of its own (one replica per server, a primary, a replica that lags `LAG` behind,
+three sentinels): the shared lab of the other lab tests runs a single Redis. The lag is what
+makes the crash lose acknowledged writes; on loopback with no lag the replica has everything.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ PASSWORD = "correct-horse-battery-staple"
 TIMEOUT = 5
 #: Seconds the servers may take to find the new primary (down-after 1 s, election, promotion).
 RECOVERY_BOUND = 30
+#: How far the replica's stream lags (`--replication-lag`): long enough that a crash right
+#: after a write always beats it to the replica, short enough for WAIT's 500 ms.
+LAG = "300ms"
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +37,7 @@ def sentinel_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         jwt_mode="denylist",
         bcrypt_rounds=4,
         redis_topology="sentinel",
+        replication_lag=LAG,
         env={"REVOCATION_DURABILITY": "wait"},
         state_dir=tmp_path_factory.mktemp("sentinel-lab"),
         timeout=90,
@@ -62,6 +68,7 @@ def stolen_copy(client: requests.Session) -> requests.Session:
 def test_the_lab_runs_a_primary_a_replica_and_three_sentinels(sentinel_lab: Lab):
     store = sentinel_lab.status()["store"]
     assert store["topology"] == "sentinel"
+    assert store["replication_lag"] == LAG
     assert store["primary"] == "redis"
     assert [row["role"] for row in store["nodes"]] == ["master", "slave"]
     assert [row["running"] for row in store["sentinels"]] == [True, True, True]
@@ -108,15 +115,37 @@ def test_a_confirmed_revocation_survives_the_crash_of_the_primary(sentinel_lab: 
     assert answer["revoked"] is True, answer
 
 
-def test_a_planned_failover_switches_the_primary(sentinel_lab: Lab):
-    client = logged_in(sentinel_lab.session_url)
-    before = sentinel_lab.redis_primary()
-    after = sentinel_lab.redis_failover()
-    assert after is not None and after != before
+def wait_until_served(client: requests.Session, url: str) -> None:
+    """Until `client`'s /auth/me answers 200 again (the servers found the new primary)."""
     deadline = time.monotonic() + RECOVERY_BOUND
-    while client.get(f"{sentinel_lab.session_url}/auth/me", timeout=TIMEOUT).status_code != 200:
-        assert time.monotonic() < deadline, "the session server never followed the switch"
+    while client.get(f"{url}/auth/me", timeout=TIMEOUT).status_code != 200:
+        assert time.monotonic() < deadline, "the server never found the new primary"
         time.sleep(0.2)
+
+
+def test_without_wait_a_logout_comes_back_after_the_crash(sentinel_lab: Lab):
+    """The security failure `wait` exists for: "revoked": true, then a failover, and the
+    logged-out session (or denylisted token) works again, because the replica never got it."""
+    sentinel_lab.reconfigure(env={"REVOCATION_DURABILITY": "none"})
+    sentinel_lab.redis_start()  # both nodes up (the last test's crashed one rejoined)
+    urls = (sentinel_lab.session_url, sentinel_lab.jwt_url)
+    owners = {url: logged_in(url) for url in urls}
+    stolen = {url: stolen_copy(owner) for url, owner in owners.items()}
+    kept = logged_in(sentinel_lab.session_url)
+    time.sleep(1.0)  # well past the lag: the sessions and tokens are on the replica
+
+    for url, owner in owners.items():
+        answer = owner.post(f"{url}/auth/logout", timeout=TIMEOUT).json()
+        assert answer["revoked"] is True, answer  # the primary has it: that is all `none` asks
+        assert stolen[url].get(f"{url}/auth/me", timeout=TIMEOUT).status_code == 401
+    sentinel_lab.redis_kill_primary()  # within the lag: the replica never gets the logouts
+
+    wait_until_served(kept, sentinel_lab.session_url)
+    for url in urls:
+        assert stolen[url].get(f"{url}/auth/me", timeout=TIMEOUT).status_code == 200, (
+            f"{url}: the logout should have come back with the failover"
+        )
+    sentinel_lab.redis_start()  # the crashed node rejoins as a replica, for the next test
 
 
 def test_without_a_replica_wait_never_claims_a_revocation(redis_server, sqlite_url):
@@ -132,3 +161,16 @@ def test_without_a_replica_wait_never_claims_a_revocation(redis_server, sqlite_u
     assert answer["revoked"] is False
     assert answer["durability"] == "not acknowledged by any replica"
     assert "50 ms" in answer["message"]
+
+
+def test_a_planned_failover_switches_the_primary(sentinel_lab: Lab):
+    client = logged_in(sentinel_lab.session_url)
+    # Past the lag: Sentinel's planned switch does not wait for the replica to catch up either.
+    time.sleep(1.0)
+    before = sentinel_lab.redis_primary()
+    after = sentinel_lab.redis_failover()
+    assert after is not None and after != before
+    deadline = time.monotonic() + RECOVERY_BOUND
+    while client.get(f"{sentinel_lab.session_url}/auth/me", timeout=TIMEOUT).status_code != 200:
+        assert time.monotonic() < deadline, "the session server never followed the switch"
+        time.sleep(0.2)
