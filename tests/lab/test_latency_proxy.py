@@ -155,3 +155,14 @@ def test_the_lab_flags_name_the_distance_and_the_topology():
     assert (kept.store_latency, kept.redis_topology) == ("0.5ms:0.1ms", "sentinel")
     with pytest.raises(SystemExit):
         build_parser().parse_args(["up", "--store-latency", "far"])
+
+
+def test_a_replica_lag_needs_a_replica():
+    from lab.cli import build_parser, config_from_args
+    from lab.state import LabError
+
+    args = build_parser().parse_args(["up", "--redis", "sentinel", "--replication-lag", "200ms"])
+    assert config_from_args(args, None).replication_lag == "200ms"
+    lonely = config_from_args(build_parser().parse_args(["up", "--replication-lag", "200ms"]), None)
+    with pytest.raises(LabError, match="--redis sentinel"):
+        lonely.validate()
