@@ -18,7 +18,7 @@ from flask import Flask, Request
 from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Revocation
 from ..core.config import Settings
 from ..core.redis_client import confirm_revocation, make_redis
-from .cookies import SessionCookie, new_session_id, store_key
+from .cookies import STORE_KEY_HEX, SessionCookie, new_session_id, store_key
 from .stores import CachedStore, MemoryStore, RedisStore, SessionRecord, SessionStore
 
 
@@ -176,7 +176,7 @@ class SessionBackend(AuthBackend):
         }
 
     def revoke_session(self, principal: Principal, session_id: str) -> Revocation | None:
-        if len(session_id) != 64:
+        if len(session_id) != STORE_KEY_HEX:
             return None
         # Deleting through the user's own index: nobody can end someone else's session by id.
         owned = {row.key for row in self.store.list_user(principal.user_id, time.time(), self.idle)}

@@ -28,9 +28,15 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(ID_BYTES)
 
 
+#: Hex characters of a store key: 128 bits of the id's SHA-256, as many as the id's own
+#: guessing resistance needs and half the bytes of the full hash in every index entry.
+STORE_KEY_HEX = 32
+
+
 def store_key(session_id: str) -> str:
-    """The Redis key part for an id: its SHA-256, so stored keys are not usable cookies."""
-    return hashlib.sha256(session_id.encode()).hexdigest()
+    """The store's key for an id (and the API's session id): the first 128 bits of its SHA-256,
+    so nothing stored or listed is a usable cookie."""
+    return hashlib.sha256(session_id.encode()).hexdigest()[:STORE_KEY_HEX]
 
 
 class SessionCookie:

@@ -69,7 +69,9 @@ def test_nobody_revokes_someone_elses_session(auth):
     assert ada.get("/auth/me").status_code == 200
 
 
-def test_unknown_session_id_is_404(auth):
+@pytest.mark.parametrize("unknown", ["0" * 32, "0" * 64, "not-an-id"])
+def test_unknown_session_id_is_404(auth, unknown):
+    """Well-formed (32 hex, as both servers list them) or not: no such session of yours."""
     client = auth.user_client()
-    response = client.delete("/auth/sessions/" + "0" * 64)
+    response = client.delete(f"/auth/sessions/{unknown}")
     assert response.status_code == 404

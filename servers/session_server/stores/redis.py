@@ -1,13 +1,13 @@
 """The Redis store: every replica sees every session, and an authenticated request costs one
 round trip.
 
-Layout, packed for memory (about 280 bytes per live session, index included; `python -m lab
-bench --memory` measures it). Every key is derived from a hash of the id: a dump of Redis
-hands out no live cookie.
-    s:<first 108 bits of sha256(id), base64url>   the record, packed (see `pack`); TTL = min(idle
+Layout, packed for memory (`python -m lab bench --memory` measures the bytes per live session,
+index included). Every key is derived from a hash of the id: a dump of Redis hands out no live
+cookie. The store key is 128 bits of sha256(id), 32 hex (servers/session_server/cookies.py).
+    s:<first 108 bits of the store key, base64url> the record, packed (see `pack`); TTL = min(idle
                                                   timeout, time left to the absolute one)
     u:<user id // 64>                             the per-user index, 64 users to one sorted set:
-                                                  members "<user id>:<sha256(id), base64url>",
+                                                  members "<user id>:<store key, base64url>",
                                                   scored by absolute deadline (whole seconds,
                                                   rounded up: an integer packs smaller); pruned
                                                   on every write, it expires with its last
@@ -68,9 +68,9 @@ def b64(raw: bytes) -> str:
 
 
 def session_key(key: str) -> str:
-    """The record's Redis key for a store key (64 hex characters of sha256(id)): 108 bits of
+    """The record's Redis key for a store key (32 hex characters of sha256(id)): 108 bits of
     the hash are plenty to find it, and still nothing an attacker can turn into a cookie.
-    18 base64 characters, the first 18 of the full hash's (Lua cuts them out of the index):
+    18 base64 characters, the first 18 of the store key's 22 (Lua cuts them out of the index):
     with the prefix, a 20-byte name, the largest in Redis's smallest allocation for keys."""
     return SESSION_PREFIX + b64(bytes.fromhex(key))[:KEY_CHARS]
 
@@ -81,12 +81,12 @@ def index_key(user_id: int) -> str:
 
 
 def index_member(user_id: int, key: str) -> str:
-    """The index entry of one session: its owner, then the full hash (the API's session id)."""
+    """The index entry of one session: its owner, then the store key (the API's session id)."""
     return f"{user_id}:{b64(bytes.fromhex(key))}"
 
 
 def key_of_member(member: str) -> str:
-    """The store key (64 hex) back from an index entry."""
+    """The store key (32 hex) back from an index entry."""
     digest = member.split(":", 1)[1]
     return base64.urlsafe_b64decode(digest + "=" * (-len(digest) % 4)).hex()
 
