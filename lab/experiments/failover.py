@@ -222,10 +222,14 @@ def failover_study(
     *,
     lags: tuple[str, ...] = LAGS,
     threads: int = 2,
-    before: float = 1.5,
-    after: float = 1.5,
+    before: float | None = None,
+    after: float | None = None,
 ) -> dict[str, Any]:
-    """The crash once per replica lag and REVOCATION_DURABILITY setting, on a Sentinel lab."""
+    """The crash once per replica lag and REVOCATION_DURABILITY setting, on a Sentinel lab.
+    Load runs `before` s before the crash (default: the scale's fault_before) and `after` s
+    once the crashed node rejoined (default: half the scale's load_seconds)."""
+    before = pool.scale.fault_before if before is None else before
+    after = pool.scale.load_seconds / 2 if after is None else after
     runs = []
     for lag in lags:
         for durability in durabilities:
