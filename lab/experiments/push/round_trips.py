@@ -54,16 +54,17 @@ def round_trips(lab: Lab, server: str, requests_per_replica: int = 100) -> dict[
     if not ok:
         raise RuntimeError(f"round trips on {server}: no request was accepted")
     n = len(ok)
-    by_command = {
+    per_request = {
         name: round((busy.get(name, 0) - idle.get(name, 0)) / n, 3)
         for name in sorted(set(busy) | set(idle))
     }
+    # Below zero: the idle period happened to read its feed more often than the busy one
+    # (background, not the requests); `while_idle` keeps the raw counts.
+    by_command = {k: v for k, v in per_request.items() if v > 0}
     return {
         "accepted": n,
-        "commands_per_request": round(max(0.0, sum(by_command.values())), 3),
-        # Below zero: the idle period happened to read its feed once more than the busy one
-        # (background, not the requests); `while_idle` keeps the raw counts.
-        "by_command": {k: v for k, v in by_command.items() if v > 0},
+        "commands_per_request": round(sum(by_command.values()), 3),
+        "by_command": by_command,
         "while_idle": idle,
         "server_timing_store": round(statistics.mean(a["store"] or 0 for a in ok), 3),
     }
