@@ -66,11 +66,15 @@ def _store_note(store: dict[str, Any]) -> str:
     parts = []
     if store["topology"] == "sentinel":
         parts.append(f"sentinel: primary {store['primary'] or 'NONE (failing over?)'}")
+    lag = store.get("replication_lag", "off")
     if store["latency"] != "off":
         proxy = "" if store["proxy_running"] else ", PROXY STOPPED"
-        parts.append(f"servers reach it through a latency proxy, +{store['latency']}{proxy}")
-    if store.get("replication_lag", "off") != "off":
-        parts.append(f"the replica lags {store['replication_lag']} behind")
+        added = "no added delay" if lag != "off" and store["latency"] == "0ms" else None
+        parts.append(
+            f"servers reach it through a latency proxy, {added or '+' + store['latency']}{proxy}"
+        )
+    if lag != "off":
+        parts.append(f"the replica lags {lag} behind")
     return f"   ({'; '.join(parts)})" if parts else ""
 
 
