@@ -69,10 +69,10 @@ def _store_note(store: dict[str, Any]) -> str:
     lag = store.get("replication_lag", "off")
     if store["latency"] != "off":
         proxy = "" if store["proxy_running"] else ", PROXY STOPPED"
-        added = "no added delay" if lag != "off" and store["latency"] == "0ms" else None
-        parts.append(
-            f"servers reach it through a latency proxy, {added or '+' + store['latency']}{proxy}"
-        )
+        # A proxy there only for the replica's lag adds nothing to the servers' round trips.
+        only_lag = lag != "off" and store["latency"] == "0ms"
+        added = "no added delay" if only_lag else f"+{store['latency']}"
+        parts.append(f"servers reach it through a latency proxy, {added}{proxy}")
     if lag != "off":
         parts.append(f"the replica lags {lag} behind")
     return f"   ({'; '.join(parts)})" if parts else ""

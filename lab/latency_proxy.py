@@ -64,6 +64,14 @@ class Latency:
             raise ValueError(f"{text!r} is more than {MAX_LATENCY_S * 1000:g} ms")
         return latency
 
+    @classmethod
+    def parse_delay(cls, text: str) -> float:
+        """One delay (`200ms`), no jitter, in seconds; ValueError on anything else."""
+        latency = cls.parse(text)
+        if latency.jitter:
+            raise ValueError(f"expected one delay (e.g. 200ms), not a delay and a jitter: {text!r}")
+        return latency.delay
+
     def one_way(self) -> float:
         """The delay for one chunk in one direction: half the round trip, plus jitter."""
         extra = random.uniform(0.0, self.jitter / 2) if self.jitter else 0.0  # noqa: S311
@@ -96,16 +104,13 @@ class _Direction:
         self.last_release = 0.0
         self.timer: asyncio.TimerHandle | None = None
         self.eof = False
-        #: Extra one-way delay (a lagging replica's stream) and whether the sender's end drops
-        #: what is still held (see `lag`).
+        #: Extra one-way delay of a lagging replica's stream (see `lag`); 0 otherwise.
         self.extra = 0.0
-        self.lossy = False
 
     def lag(self, seconds: float) -> None:
         """Hold everything back `seconds` more from now on; if the sender goes away, drop what
         is still held (a crashed primary's unsent replication stream)."""
         self.extra = seconds
-        self.lossy = True
 
     def push(self, data: bytes) -> None:
         """Pass `data` on after its delay (at once when there is no delay and no backlog)."""
@@ -122,7 +127,7 @@ class _Direction:
         """The sender is done: close the target once everything queued is delivered (or at
         once, dropping the queue, for a lagging replica's stream)."""
         self.eof = True
-        if self.lossy:
+        if self.extra:
             self.queue.clear()
             if self.target is not None:
                 self.target.close()
@@ -258,6 +263,14 @@ def _route(text: str) -> tuple[int, int]:
     return int(listen), int(upstream)
 
 
+def _one_delay(text: str) -> float:
+    """A delay without jitter, in seconds (`--replication-lag`)."""
+    try:
+        return Latency.parse_delay(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m lab.latency_proxy --route LISTEN:UPSTREAM ... --latency 1ms[:JITTER]`."""
     parser = argparse.ArgumentParser(prog="python -m lab.latency_proxy", description=__doc__)
@@ -265,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency", type=Latency.parse, default=Latency())
     parser.add_argument(
         "--replication-lag",
-        type=lambda text: Latency.parse(text).delay,
+        type=_one_delay,
         default=0.0,
         help="hold a replica's stream from the primary back this much more (e.g. 100ms)",
     )

@@ -124,11 +124,12 @@ class LabConfig:
     def _validate_store_latency(self) -> None:
         from .latency_proxy import Latency
 
-        for name in ("store_latency", "replication_lag"):
+        checks = {"store_latency": Latency.parse, "replication_lag": Latency.parse_delay}
+        for name, parse in checks.items():
             text = getattr(self, name)
             if text != "off":
                 try:
-                    Latency.parse(text)
+                    parse(text)
                 except ValueError as exc:
                     raise LabError(f"{name}: {exc}") from None
         if self.replication_lag != "off" and self.redis_topology != "sentinel":

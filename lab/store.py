@@ -131,14 +131,17 @@ def ensure(launcher: Any, state: LabState) -> list[str]:
     for node in nodes(state):
         actions.append(_ensure_node(launcher, state, node))
     if is_sentinel(state.config):
-        primary = primary_port(state)
         plans = {name: _sentinel_plan(launcher, state, name) for name in sentinel.sentinel_names()}
-        if not all(_keep(state.processes.get(n), plan[1]) for n, plan in plans.items()):
+        if all(_keep(state.processes.get(n), plan[1]) for n, plan in plans.items()):
+            actions += [f"{name}: kept" for name in plans]
+        else:
             # All or none: a sentinel left running would gossip the old topology (with its
             # higher config epoch) to the new ones, and they would believe it.
+            primary = primary_port(state)
             _stop(state, list(plans))
-        for name, (argv, fingerprint) in plans.items():
-            actions.append(_ensure_sentinel(launcher, state, name, argv, fingerprint, primary))
+            for name, (argv, fingerprint) in plans.items():
+                _start_sentinel(launcher, state, name, argv, fingerprint, primary)
+                actions.append(f"{name}: started")
         processes.wait_until(
             lambda: sentinel.ready(sentinel_ports(state)),
             30,
@@ -151,7 +154,7 @@ def _stop_unwanted(state: LabState) -> list[str]:
     wanted = set(_wanted(state))
     store_names = {PROXY, *sentinel.node_names(), *sentinel.sentinel_names()}
     extra = [r for n, r in state.processes.items() if n in store_names and n not in wanted]
-    processes.stop([(r.pid, r.create_time) for r in extra if _alive(r)])
+    _stop(state, [r.name for r in extra])
     for rec in extra:
         del state.processes[rec.name]
     return [f"{rec.name}: stopped" for rec in extra]
@@ -264,19 +267,17 @@ def _sentinel_plan(launcher: Any, state: LabState, name: str) -> tuple[list[str]
     return argv, launcher_digest(argv, [announced_port(state, n) for n in nodes(state)])
 
 
-def _ensure_sentinel(
+def _start_sentinel(
     launcher: Any, state: LabState, name: str, argv: list[str], fingerprint: str, primary: int
-) -> str:
+) -> None:
+    """Write a sentinel's config (monitoring `primary`) and start it; wait until it listens."""
     port = state.ports[name]
-    if _keep(state.processes.get(name), fingerprint):
-        return f"{name}: kept"
     directory = launcher.state_dir / "sentinels"
     directory.mkdir(exist_ok=True)
     (directory / f"{name}.conf").write_text(sentinel.sentinel_config(port, primary, directory))
     launcher._log(f"starting {name} on 127.0.0.1:{port}")
     rec = launcher.spawn(state, name, argv, {}, port=port, fingerprint=fingerprint)
     processes.wait_until(lambda: _listening_or_fail(rec, port), 15, f"{name} on :{port}")
-    return f"{name}: started"
 
 
 def launcher_digest(*parts: Any) -> str:

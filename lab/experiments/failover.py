@@ -22,6 +22,7 @@ where "a logout that comes back" shows.
 
 from __future__ import annotations
 
+import itertools
 import os
 import statistics
 import threading
@@ -306,14 +307,9 @@ def plot(result: dict[str, Any]) -> Figure:
 
 def _caption_lag_groups(ax: Any, rows: list[dict[str, Any]]) -> None:
     """Over each run of bars with the same replica lag, say which; a line between runs."""
-    groups: list[tuple[str, list[int]]] = []
-    for x, row in enumerate(rows):
-        label = case_name(row)
-        if groups and groups[-1][0] == label:
-            groups[-1][1].append(x)
-        else:
-            groups.append((label, [x]))
-    for i, (label, members) in enumerate(groups):
+    runs = itertools.groupby(range(len(rows)), key=lambda x: case_name(rows[x]))
+    for i, (label, xs) in enumerate(runs):
+        members = list(xs)
         middle = (members[0] + members[-1]) / 2
         ax.text(middle, 1.01, label, transform=ax.get_xaxis_transform(), ha="center",
                 va="bottom", fontsize=7, color="#555555")  # fmt: skip
@@ -321,20 +317,23 @@ def _caption_lag_groups(ax: Any, rows: list[dict[str, Any]]) -> None:
             ax.axvline(members[0] - 0.5, color="#999999", linestyle="--", linewidth=0.8)
 
 
+def _lag(row: dict[str, Any]) -> str:
+    # Results saved before the lagging replica existed have no lag: the replica was next door.
+    return row.get("replication_lag", "off")
+
+
 def case_name(row: dict[str, Any]) -> str:
     """'replica next door' or 'replica 200ms behind', for labels and sentences."""
-    lag = row.get("replication_lag", "off")
+    lag = _lag(row)
     return "replica next door" if lag == "off" else f"replica {lag} behind"
 
 
 def cases(rows: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, Any]]]]:
     """(lag, durability, rows) per run, in the order they ran."""
-    keys = dict.fromkeys((r.get("replication_lag", "off"), r["durability"]) for r in rows)
-    return [
-        (lag, durability, [r for r in rows if (r.get("replication_lag", "off"), r["durability"])
-                           == (lag, durability)])
-        for lag, durability in keys
-    ]  # fmt: skip
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault((_lag(row), row["durability"]), []).append(row)
+    return [(lag, durability, mine) for (lag, durability), mine in found.items()]
 
 
 def headline(result: dict[str, Any] | None) -> dict[str, Any]:

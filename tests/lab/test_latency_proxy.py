@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from lab.latency_cost import ping_round_trips
-from lab.latency_proxy import Latency, start_proxy, stop_proxy
+from lab.latency_proxy import Latency, main, start_proxy, stop_proxy
 from lab.processes import free_port
 from tests.support.redis_proc import RedisProcess
 
@@ -166,3 +166,13 @@ def test_a_replica_lag_needs_a_replica():
     lonely = config_from_args(build_parser().parse_args(["up", "--replication-lag", "200ms"]), None)
     with pytest.raises(LabError, match="--redis sentinel"):
         lonely.validate()
+
+
+def test_a_replica_lag_is_one_delay_not_a_jitter():
+    from lab.state import LabConfig, LabError
+
+    jittery = LabConfig(redis_topology="sentinel", replication_lag="200ms:10ms")
+    with pytest.raises(LabError, match="one delay"):
+        jittery.validate()
+    with pytest.raises(SystemExit):
+        main(["--route", "1:2", "--replication-lag", "200ms:10ms"])
