@@ -41,9 +41,12 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 # PostgreSQL tests skip, saying so, when no server answers at 127.0.0.1:5432; CI sets
 # AUTHLAB_REQUIRE_POSTGRES=1 (.ci/run) so that a missing PostgreSQL fails instead.
+# In parallel (pytest-xdist): most tests wait on real processes, so more workers than cores pay;
+# tests sharing a lab or a module's set-up run in one worker (tests/conftest.py groups them).
+TEST_WORKERS ?= 4
 test: setup  ## the whole suite: contract, servers, lab, load tests, notebooks
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint:
 	$(BIN)/ruff check .

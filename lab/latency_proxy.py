@@ -306,7 +306,7 @@ def start_proxy(listen: int, upstream: int, latency: str) -> subprocess.Popen:
         cwd=Path(__file__).resolve().parents[1],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # a busy machine (a parallel test run) starts Python slowly
     while time.monotonic() < deadline:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", listen)) == 0:

@@ -63,3 +63,51 @@ def postgres_url() -> Iterator[str]:
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
+
+
+# --- running in parallel (pytest-xdist, `make test`) --------------------------------------------
+
+#: Fixtures that stand for a lab a test reconfigures: every test holding one runs in the same
+#: worker as the rest of its module, so the lab is started once per module and never shared by
+#: two tests at the same time (each worker process has its own; their ports and folders differ).
+LAB_FIXTURES = ("experiment_lab", "console_lab", "shared_lab")
+
+#: Modules whose set-up is long (seconds to minutes): scheduled first, so that the longest
+#: chains start while the short tests fill the other workers.
+LONG_FIRST = ("test_report", "test_notebooks", "test_browser", "test_demo", "test_sentinel")
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    """The group a test must share a worker with, or None if it can run anywhere.
+
+    A lab or any module-scoped fixture is a set-up the module's tests share: they go together.
+    A notebook is a group of its own (each reconfigures the lab it shares, one at a time).
+    """
+    module = item.module.__name__ if getattr(item, "module", None) else item.nodeid
+    if module.endswith("test_notebooks") and "experiment_lab" in item.fixturenames:
+        return f"{module}::{item.callspec.id if hasattr(item, 'callspec') else item.name}"
+    if any(name in item.fixturenames for name in LAB_FIXTURES):
+        return module
+    defs = getattr(item, "_fixtureinfo", None)
+    for fixture_defs in defs.name2fixturedefs.values() if defs else ():
+        if any(d.scope == "module" for d in fixture_defs):
+            return module
+    return None
+
+
+def _priority(item: pytest.Item) -> int:
+    """0 for the long set-ups (they start first), 1 for the rest."""
+    name = item.module.__name__ if getattr(item, "module", None) else ""
+    return 0 if name.rsplit(".", 1)[-1] in LONG_FIRST else 1
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist's `--dist loadgroup`: group tests that share a set-up, long ones first."""
+    if not config.pluginmanager.hasplugin("xdist") or not getattr(config.option, "dist", None):
+        return
+    items.sort(key=_priority)  # stable: the order within a module is kept
+    for item in items:
+        group = _xdist_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
