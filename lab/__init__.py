@@ -8,6 +8,6 @@ The command line (`python -m lab`) is a thin layer over the same class.
 """
 
 from .api import Lab, Replica
-from .state import LabConfig, LabError
+from .engine.state import LabConfig, LabError
 
 __all__ = ["Lab", "LabConfig", "LabError", "Replica"]

@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import haproxy, processes, redis_server, replicas, sentinel, store
-from .launcher import Launcher, alive
-from .state import (
+from .engine import haproxy, processes, replicas
+from .engine.launcher import Launcher, alive
+from .engine.state import (
     DEFAULT_LOGIN_RATE_LIMIT,
     SERVERS,
     LabConfig,
@@ -28,6 +28,8 @@ from .state import (
     StateStore,
     resolve_state_dir,
 )
+from .store import redis_server, sentinel
+from .store import topology as store
 
 #: Seconds `up` waits for every replica to answer /health and HAProxy to see it up.
 DEFAULT_TIMEOUT = 60.0

@@ -24,7 +24,7 @@ from typing import Any
 from servers.core.config import default_of
 
 from ..api import Lab
-from .scale import Scale, get_scale
+from .sizes import Scale, get_scale
 
 #: A state directory holding a lab that experiments may reuse and reconfigure (not stop).
 SHARED_LAB_ENV = "AUTHLAB_EXPERIMENT_LAB"

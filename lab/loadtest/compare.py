@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..api import Lab
-from ..stamp import stamp as lab_stamp
-from ..state import SERVERS
+from ..engine.stamp import stamp as lab_stamp
+from ..engine.state import SERVERS
 from .locust_process import Say
 
 Measure = Callable[[argparse.Namespace, Lab, Say], tuple[int, Path, dict[str, Any]]]

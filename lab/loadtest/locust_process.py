@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..api import Lab
-from ..state import REPO_ROOT, LabError
+from ..engine.state import REPO_ROOT, LabError
 
 #: Scenario name -> locustfile under loadtests/.
 SCENARIOS = {

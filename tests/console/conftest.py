@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from lab import Lab
-from lab.console import start
-from lab.console.app import create_app
-from lab.console.scenario import Scenario
-from lab.state import REPO_ROOT
+from lab.demo.console import start
+from lab.demo.console.app import create_app
+from lab.demo.console.scenario import Scenario
+from lab.engine.state import REPO_ROOT
 from tests.support import shared_lab
 
 #: Short tokens keep the stateless window (lifetime + leeway) a few seconds long.

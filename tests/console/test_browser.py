@@ -25,7 +25,7 @@ def page(browser, console_url) -> ConsolePage:
 
 
 def test_page_offers_every_mode_the_lab_knows(page: ConsolePage):
-    from lab.state import JWT_MODES, SESSION_STORES
+    from lab.engine.state import JWT_MODES, SESSION_STORES
 
     offered = page.driver.execute_script(
         "return [...document.querySelectorAll('#settings button')].map(b => b.dataset.key)"

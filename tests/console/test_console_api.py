@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from lab.console.wire import decode_jwt, parse_set_cookie
+from lab.demo.console.wire import decode_jwt, parse_set_cookie
 
 
 def _segment(data: dict) -> str:

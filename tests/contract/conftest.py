@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lab.latency_proxy import start_proxy, stop_proxy
-from lab.processes import free_port
+from lab.engine.processes import free_port
+from lab.store.latency_proxy import start_proxy, stop_proxy
 from tests.support.contract import SERVERS, AuthActions, Server, close_app
 from tests.support.settings import base_config
 

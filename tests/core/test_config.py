@@ -2,7 +2,7 @@
 
 import pytest
 
-from lab.state import LabConfig, LabError
+from lab.engine.state import LabConfig, LabError
 from servers.core.config import (
     GROUPS,
     REPO_ROOT,

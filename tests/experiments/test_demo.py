@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from lab import Lab, demo
+from lab import Lab
+from lab.demo import terminal as demo
 
 pytestmark = pytest.mark.lab
 

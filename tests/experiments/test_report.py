@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from lab import Lab, report
+from lab import Lab
 from lab.experiments import ACTIONS
-from lab.report_text import default_access_ttl
+from lab.report import command as report
+from lab.report.text import default_access_ttl
 
 pytestmark = pytest.mark.lab
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from lab.report_html import fault_rows, render_html
-from lab.report_scaling import aggregate, compare
-from lab.report_text import BUILDERS as SENTENCES
-from lab.report_text import default_access_ttl, default_leeway, lifetime
+from lab.report.html import fault_rows, render_html
+from lab.report.ranking import aggregate, compare
+from lab.report.text import BUILDERS as SENTENCES
+from lab.report.text import default_access_ttl, default_leeway, lifetime
 
 RUN = {
     "generated": "2026-12-01T08:00:00+00:00",
@@ -195,7 +195,7 @@ def test_summary_json_holds_the_sentences_the_page_prints():
     from markupsafe import escape
 
     from lab.experiments import QUICK
-    from lab.report import build_summary
+    from lab.report.command import build_summary
 
     results = {"errors": [], "revocation": REVOCATION, "scale": SCALE}
     summary = build_summary(results, QUICK, 1.0)
@@ -206,7 +206,7 @@ def test_summary_json_holds_the_sentences_the_page_prints():
 
 
 def test_the_stolen_cookie_table_shows_why_the_api_could_not_revoke():
-    from lab.report_html import stolen_rows
+    from lab.report.html import stolen_rows
 
     def timeline(mode, api):
         return {"server": "jwt", "mode": mode, "action": "logout", "attacker_window_s": 1.0,

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from lab.contestants import FLOOR, SESSION, USUAL, jwt_name
-from lab.processes import is_listening
-from lab.state import REPO_ROOT
+from lab.bench.contestants import FLOOR, SESSION, USUAL, jwt_name
+from lab.engine.processes import is_listening
+from lab.engine.state import REPO_ROOT
 from servers.core.config import JWT_MODES
 
 #: Round trips per authenticated request that each mechanism promises (README, Server-Timing).
@@ -91,7 +91,7 @@ def test_bench_http_measures_every_contestant_against_the_floor():
 
 
 def test_bench_http_markdown_is_stamped():
-    from lab.bench_report import http_markdown
+    from lab.bench.tables import http_markdown
 
     report = {
         "stamp": {"commit": "abc1234", "date": "2026-01-01 00:00 UTC", "machine": "2 cores"},
@@ -110,7 +110,7 @@ def test_bench_http_markdown_is_stamped():
 
 
 def test_wrk_report_is_read_with_errors_counted():
-    from lab.bench_wrk import parse_wrk
+    from lab.bench.wrk import parse_wrk
 
     run = parse_wrk(WRK_SAMPLE)
     assert (run.rps, run.p50_ms, run.p99_ms, run.requests) == (3043.18, 10.21, 1200.0, 15234)

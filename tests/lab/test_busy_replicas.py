@@ -15,7 +15,7 @@ import uuid
 import pytest
 import requests
 
-from lab import haproxy
+from lab.engine import haproxy
 from lab.loadtest.watch import backend_stats
 
 pytestmark = pytest.mark.lab

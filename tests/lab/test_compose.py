@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lab import haproxy
-from lab.state import REPO_ROOT
+from lab.engine import haproxy
+from lab.engine.state import REPO_ROOT
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from lab.processes import wait_until
+from lab.engine.processes import wait_until
 from tests.support.lab_clients import HTTP_TIMEOUT, PASSWORD, hits, logged_in, new_user
 
 pytestmark = pytest.mark.lab

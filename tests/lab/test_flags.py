@@ -6,10 +6,10 @@ from dataclasses import fields
 
 import pytest
 
-from lab import cli
-from lab.flags import LAB_FLAGS, lab_changes
-from lab.loadtest.cli import build_parser as loadtest_parser
-from lab.state import LabConfig
+from lab.cli import dispatch as cli
+from lab.cli.flags import LAB_FLAGS, lab_changes
+from lab.engine.state import LabConfig
+from lab.loadtest.command import build_parser as loadtest_parser
 
 
 def test_every_lab_setting_has_one_flag():

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from lab.latency_cost import ping_round_trips
-from lab.latency_proxy import Latency, main, start_proxy, stop_proxy
-from lab.processes import free_port
+from lab.engine.processes import free_port
+from lab.store.latency_cost import ping_round_trips
+from lab.store.latency_proxy import Latency, main, start_proxy, stop_proxy
 from tests.support.redis_proc import RedisProcess
 
 #: Generous: a loaded 2-core machine may wake the proxy late, never early.
@@ -143,7 +143,7 @@ def test_a_dead_redis_closes_the_client_connection(proxy, redis_server: RedisPro
 
 
 def test_the_lab_flags_name_the_distance_and_the_topology():
-    from lab.cli import build_parser, config_from_args
+    from lab.cli.dispatch import build_parser, config_from_args
 
     args = build_parser().parse_args(
         ["up", "--store-latency", "500us:0.1ms", "--redis", "sentinel"]
@@ -158,8 +158,8 @@ def test_the_lab_flags_name_the_distance_and_the_topology():
 
 
 def test_a_replica_lag_needs_a_replica():
-    from lab.cli import build_parser, config_from_args
-    from lab.state import LabError
+    from lab.cli.dispatch import build_parser, config_from_args
+    from lab.engine.state import LabError
 
     args = build_parser().parse_args(["up", "--redis", "sentinel", "--replication-lag", "200ms"])
     assert config_from_args(args, None).replication_lag == "200ms"
@@ -169,7 +169,7 @@ def test_a_replica_lag_needs_a_replica():
 
 
 def test_a_replica_lag_is_one_delay_not_a_jitter():
-    from lab.state import LabConfig, LabError
+    from lab.engine.state import LabConfig, LabError
 
     jittery = LabConfig(redis_topology="sentinel", replication_lag="200ms:10ms")
     with pytest.raises(LabError, match="one delay"):

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from lab import Lab, LabError
-from lab.processes import is_listening, is_running
+from lab.engine.processes import is_listening, is_running
 from tests.support.lab_clients import HTTP_TIMEOUT, hits, logged_in, new_user
 
 pytestmark = pytest.mark.lab

@@ -11,8 +11,10 @@ import time
 
 import pytest
 
-from lab import Lab, cli, haproxy, processes, replicas
-from lab.state import LabConfig, LabError, LabState, ProcessRecord, StateStore
+from lab import Lab
+from lab.cli import dispatch as cli
+from lab.engine import haproxy, processes, replicas
+from lab.engine.state import LabConfig, LabError, LabState, ProcessRecord, StateStore
 
 
 @pytest.mark.parametrize(
@@ -149,7 +151,7 @@ def test_commands_on_no_lab_fail_clearly(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    ("module", "hint"), [("redis_server", "redis-server"), ("haproxy", "haproxy")]
+    ("module", "hint"), [("store.redis_server", "redis-server"), ("engine.haproxy", "haproxy")]
 )
 def test_up_says_how_to_install_what_is_missing(monkeypatch, tmp_path, module, hint):
     monkeypatch.setattr(f"lab.{module}.executable", lambda: None)

@@ -9,15 +9,15 @@ import sys
 import pytest
 
 from lab import Lab, LabError
-from lab.loadtest.cli import build_parser
+from lab.engine.state import REPO_ROOT
+from lab.loadtest.command import build_parser
 from lab.loadtest.locust_process import (
     cpu_warnings,
     locust_command,
     parse_duration,
     run_locust,
 )
-from lab.loadtest.revocation import revocation_summary
-from lab.state import REPO_ROOT
+from lab.loadtest.revocation_result import revocation_summary
 
 #: What Locust 2.x logs when its process saturates a core (copied from locust/runners.py).
 CPU_LINE = (

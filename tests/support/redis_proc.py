@@ -3,6 +3,6 @@
 It is the lab's own throwaway Redis (`lab.redis_server.RedisProcess`, the same command line).
 """
 
-from lab.redis_server import RedisProcess
+from lab.store.redis_server import RedisProcess
 
 __all__ = ["RedisProcess"]

@@ -20,7 +20,7 @@ Five measurements, each from real processes, each in its own module:
     AUTHLAB_SCALE=full python -m lab.experiments.push --json push.json
 """
 
-from .cli import main
+from .command import main
 from .configs import CONFIGS, LONG_TTL, SLOW, long_lived
 from .footprint import memory, restart_warmup, warmup
 from .outage import outage, outage_summary, outage_table

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...stamp import stamp as lab_stamp
+from ...engine.stamp import stamp as lab_stamp
 from ..labs import LabPool
-from ..scale import Scale
+from ..sizes import Scale
 from .configs import CONFIGS, long_lived
 from .footprint import memory, restart_warmup, warmup
 from .outage import outage
