@@ -178,7 +178,8 @@ def test_the_store_sections_say_distance_and_failover(quick_report: Path):
     assert "crossover_ms" in store
     # The rule the lab never breaks: a revocation confirmed with WAIT survives the failover,
     # with the replica next door and with one that lags (where `none` may lose some: the
-    # lesson; tests/lab/test_sentinel.py shows one such logout coming back, deterministically).
+    # lesson; tests/lab/store/test_sentinel.py shows one such logout coming back,
+    # deterministically).
     for case in ("wait", "wait_lagging"):
         assert store[f"revocations_confirmed_{case}"] > 0
         assert store[f"revocations_lost_{case}"] == 0
