@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from .engine import haproxy, processes, replicas
-from .engine.launcher import Launcher, alive
 from .engine.state import (
     DEFAULT_LOGIN_RATE_LIMIT,
     SERVERS,
@@ -28,6 +27,8 @@ from .engine.state import (
     StateStore,
     resolve_state_dir,
 )
+from .engine.supervisor import alive
+from .launcher import Launcher
 from .store import redis_server, sentinel
 from .store import topology as store
 
@@ -404,7 +405,7 @@ class Lab:
             rec = launcher.spawn(
                 state, "redis", rec.argv, {}, port=rec.port, fingerprint=rec.fingerprint
             )
-            launcher.wait_redis(rec)
+            redis_server.wait_ready(rec)
 
     def redis_primary(self) -> str | None:
         """The data node that is primary now ("redis", "redis-replica-1"), as Sentinel says."""

@@ -24,7 +24,7 @@ from typing import Any
 import psutil
 
 from .contestants import contestants
-from .contestants.running import Running, log_in, start, stop
+from .contestants.running import Running, load, log_in, start, stop
 from .tables import stamp
 from .verdict import summarise, targets, trust_notes
 from .wrk import (
@@ -35,7 +35,6 @@ from .wrk import (
     BenchError,
     WrkRun,
     parse_wrk,
-    wrk,
 )
 
 __all__ = ["USER_AGENT", "BenchError", "Running", "WrkRun", "measure", "parse_wrk", "run"]
@@ -47,13 +46,13 @@ def measure(
     """Interleaved rounds; the order rotates so nobody always runs first or last."""
     for running in started:  # warm-up: imports, connection pools, JIT-free but cache-warm
         running.cookie_header = log_in(running)
-        wrk(running, 1)
+        load(running, 1)
     for index in range(rounds):
         order = started[index % len(started) :] + started[: index % len(started)]
         for running in order:
             progress(f"bench --http: round {index + 1}/{rounds}, {running.contestant.name}")
             running.cookie_header = log_in(running)
-            running.runs.append(wrk(running, duration))
+            running.runs.append(load(running, duration))
 
 
 def run(

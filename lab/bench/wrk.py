@@ -8,12 +8,10 @@ import resource
 import subprocess
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import psutil
 
-if TYPE_CHECKING:
-    from .contestants.running import Running
+from ..engine.durations import seconds
 
 #: The load: wrk's threads and open connections (keep-alive), the same for every contestant.
 WRK_THREADS = 2
@@ -50,15 +48,12 @@ class WrkRun:
     cpu_us: float = 0.0
 
 
-UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-
-
 def parse_duration_ms(text: str) -> float:
     """wrk's '10.21ms', '850.00us', '1.20s' in milliseconds."""
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
-    if not match:
-        raise ValueError(f"not a wrk duration: {text!r}")
-    return float(match.group(1)) * UNITS[match.group(2)]
+    try:
+        return seconds(text, bare="") * 1000.0
+    except (ValueError, KeyError):
+        raise ValueError(f"not a wrk duration: {text!r}") from None
 
 
 def parse_wrk(output: str) -> WrkRun:
@@ -111,21 +106,22 @@ def children_cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def wrk(running: Running, duration: float) -> WrkRun:
-    """Load /auth/me for `duration` seconds; note how much CPU others took meanwhile."""
+def wrk(
+    name: str, port: int, cookie_header: str | None, ours: list[int], duration: float
+) -> WrkRun:
+    """Load /auth/me for `duration` seconds; note the CPU others (not `ours`) took meanwhile."""
     argv = [
         "wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{max(1, round(duration))}s",
         "--latency", "-H", f"User-Agent: {USER_AGENT}",
     ]  # fmt: skip
-    if running.cookie_header:
-        argv += ["-H", f"Cookie: {running.cookie_header}"]
-    argv.append(f"http://127.0.0.1:{running.port}/auth/me")
-    ours = [running.pid, running.redis.proc.pid if running.redis.proc else 0]
+    if cookie_header:
+        argv += ["-H", f"Cookie: {cookie_header}"]
+    argv.append(f"http://127.0.0.1:{port}/auth/me")
     before = (machine_busy(), tree_cpu(ours), children_cpu(), time.monotonic())
     done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 30, check=False)
     after = (machine_busy(), tree_cpu(ours), children_cpu(), time.monotonic())
     if done.returncode != 0:
-        raise BenchError(f"wrk failed on {running.contestant.name}: {done.stderr}")
+        raise BenchError(f"wrk failed on {name}: {done.stderr}")
     result = parse_wrk(done.stdout)
     foreign = (after[0] - before[0]) - (after[1] - before[1]) - (after[2] - before[2])
     result.foreign_cores = round(max(0.0, foreign) / (after[3] - before[3]), 2)

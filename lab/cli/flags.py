@@ -25,7 +25,7 @@ def latency(text: str) -> str:
     """'1ms' or '1ms:0.2ms' (round trip added, optional jitter), or 'off', for --store-latency."""
     if text == "off":
         return text
-    from ..store.latency_proxy import Latency  # late: only `up` with the flag needs the proxy
+    from ..engine.durations import Latency
 
     try:
         return str(Latency.parse(text))

@@ -156,6 +156,25 @@ def kill(pid: int | None, started: float | None) -> None:
         _end_group(pid)
 
 
+def terminate(
+    proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 5.0, group: bool = False
+) -> None:
+    """Stop a child we hold a Popen for: `sig` (to its group if `group`), then SIGKILL."""
+
+    def send(signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signum) if group else proc.send_signal(signum)
+
+    if proc.poll() is not None:
+        return
+    send(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        send(signal.SIGKILL)
+        proc.wait(5)
+
+
 def free_port(exclude: Iterable[int] = ()) -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now (and not in `exclude`)."""
     excluded = set(exclude)

@@ -122,7 +122,7 @@ class LabConfig:
                 )
 
     def _validate_store_latency(self) -> None:
-        from ..store.latency_proxy import Latency
+        from .durations import Latency
 
         checks = {"store_latency": Latency.parse, "replication_lag": Latency.parse_delay}
         for name, parse in checks.items():

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..api import Lab
+from ..engine.durations import seconds
 from ..engine.state import REPO_ROOT, LabError
 
 #: Scenario name -> locustfile under loadtests/.
@@ -43,12 +44,10 @@ Say = Callable[[str], None]
 
 def parse_duration(text: str) -> float:
     """Locust's run-time syntax ('90', '30s', '2m', '1h30m') in seconds."""
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    parts = re.findall(r"(\d+)\s*([hms])", text)
-    if not parts or "".join(n + u for n, u in parts) != re.sub(r"\s", "", text):
-        raise LabError(f"run time {text!r}: use e.g. 30s, 2m, 1h30m")
-    return float(sum(int(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts))
+    try:
+        return seconds(text)
+    except ValueError:
+        raise LabError(f"run time {text!r}: use e.g. 30s, 2m, 1h30m") from None
 
 
 def scaling_seconds(args: Namespace) -> float:

@@ -1,6 +1,6 @@
 """What the latency proxy costs by itself, and how exact it is: `python -m lab redis proxy-cost`.
 
-A private redis-server and a proxy of our own (lab/latency_proxy.py): the median redis-py PING
+A private redis-server and a proxy of our own (lab/store/latency_proxy.py): the median redis-py PING
 round trip directly and through the proxy at 0 ms (the difference is the proxy's own cost), then
 the round trip it achieves at a few settings, stamped with commit, date and machine.
 """
@@ -8,10 +8,35 @@ the round trip it achieves at a few settings, stamped with commit, date and mach
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 
-from .latency_proxy import Latency, start_proxy, stop_proxy
+from ..engine import processes
+from ..engine.durations import Latency
+from ..engine.state import REPO_ROOT, LabError
+
+
+def start_proxy(listen: int, upstream: int, latency: str) -> subprocess.Popen:
+    """A proxy process of our own (tests, `proxy-cost`), listening once this returns."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab.store.latency_proxy", "--route", f"{listen}:{upstream}",
+         "--latency", latency],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        processes.wait_until(lambda: processes.is_listening(listen), 10, "the proxy", 0.05)
+    except LabError:
+        stop_proxy(proc)
+        raise RuntimeError("the latency proxy did not start") from None
+    return proc
+
+
+def stop_proxy(proc: subprocess.Popen) -> None:
+    """Stop a proxy started by `start_proxy`, by pid."""
+    processes.terminate(proc)
 
 
 def ping_round_trips(port: int, count: int) -> list[float]:

@@ -25,69 +25,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import random
-import re
 import selectors
 import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
-#: "1ms", "0.2ms", "200us", "0.001s", "1" (milliseconds when no unit is given).
-_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(ms|us|µs|s)?\s*$")
-_UNIT_SECONDS = {"ms": 1e-3, "us": 1e-6, "µs": 1e-6, "s": 1.0, None: 1e-3}
-
-#: Above this a "distance" is a configuration mistake, not a network (cross-region is ~100 ms).
-MAX_LATENCY_S = 0.5
-
-
-@dataclass(frozen=True)
-class Latency:
-    """Round-trip latency added by the proxy, and its jitter, in seconds."""
-
-    delay: float = 0.0
-    jitter: float = 0.0
-
-    @classmethod
-    def parse(cls, text: str) -> Latency:
-        """`1ms` or `1ms:0.2ms` (delay:jitter); ValueError on anything else."""
-        parts = text.split(":")
-        if len(parts) > 2:
-            raise ValueError(f"expected DELAY or DELAY:JITTER (e.g. 1ms:0.2ms), got {text!r}")
-        values = [_seconds(part) for part in parts]
-        latency = cls(values[0], values[1] if len(values) == 2 else 0.0)
-        if latency.delay + latency.jitter > MAX_LATENCY_S:
-            raise ValueError(f"{text!r} is more than {MAX_LATENCY_S * 1000:g} ms")
-        return latency
-
-    @classmethod
-    def parse_delay(cls, text: str) -> float:
-        """One delay (`200ms`), no jitter, in seconds; ValueError on anything else."""
-        latency = cls.parse(text)
-        if latency.jitter:
-            raise ValueError(f"expected one delay (e.g. 200ms), not a delay and a jitter: {text!r}")
-        return latency.delay
-
-    def one_way(self) -> float:
-        """The delay for one chunk in one direction: half the round trip, plus jitter."""
-        extra = random.uniform(0.0, self.jitter / 2) if self.jitter else 0.0  # noqa: S311
-        return self.delay / 2 + extra
-
-    def __str__(self) -> str:
-        text = f"{self.delay * 1000:g}ms"
-        return text + (f":{self.jitter * 1000:g}ms" if self.jitter else "")
-
-
-def _seconds(text: str) -> float:
-    match = _DURATION.match(text)
-    if not match:
-        raise ValueError(f"not a duration: {text!r} (e.g. 1ms, 200us)")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-
+from ..engine.durations import Latency
 
 #: How a replica's request for the primary's stream begins (RESP: PSYNC replid offset).
 PSYNC = b"*3\r\n$5\r\nPSYNC\r\n"
@@ -293,37 +235,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         loop.close()
     return 0
-
-
-# -- a proxy process of our own --------------------------------------------------------------------
-
-
-def start_proxy(listen: int, upstream: int, latency: str) -> subprocess.Popen:
-    """A proxy process of our own (tests, `proxy-cost`), listening once this returns."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lab.store.latency_proxy", "--route", f"{listen}:{upstream}",
-         "--latency", latency],
-        cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", listen)) == 0:
-                return proc
-        time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("the latency proxy did not start")
-
-
-def stop_proxy(proc: subprocess.Popen) -> None:
-    """Stop a proxy started by `start_proxy`, by pid."""
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
 
 
 if __name__ == "__main__":

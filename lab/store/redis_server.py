@@ -5,14 +5,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from ..engine import processes
 from ..engine.processes import free_port
+from ..engine.state import LabError, ProcessRecord
+from ..engine.supervisor import alive
 
 #: How to install what is missing, shown when `up` cannot find redis-server.
 INSTALL_HINT = (
@@ -100,25 +102,29 @@ class RedisProcess:
         if binary is None:
             raise RuntimeError(INSTALL_HINT)
         self.proc = subprocess.Popen(argv(binary, self.port, self.dir), stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if ping(self.port):
-                return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+        try:
+            processes.wait_until(lambda: ping(self.port), 10, "redis-server", interval=0.05)
+        except LabError:
+            raise RuntimeError("redis-server did not start") from None
 
     def stop(self) -> None:
         """Stop the server by PID."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.proc:
+            processes.terminate(self.proc)
         self.proc = None
 
     def close(self) -> None:
         """Stop and remove the data directory."""
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def wait_ready(rec: ProcessRecord) -> None:
+    """Until the lab's Redis node answers PING; fails at once if it exited."""
+
+    def ready() -> bool:
+        if not alive(rec):
+            raise LabError(f"redis-server exited:\n{processes.log_tail(rec.log)}")
+        return ping(rec.port or 0)
+
+    processes.wait_until(ready, 15, "redis-server to answer PING")

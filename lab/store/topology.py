@@ -15,18 +15,17 @@ import sys
 from typing import Any
 
 from ..engine import processes
-from ..engine.state import LabError, LabState, ProcessRecord
+from ..engine.durations import Latency
+from ..engine.state import LabConfig, LabError, LabState, ProcessRecord
+from ..engine.supervisor import Supervisor, alive, digest
 from . import redis_server, sentinel
 
 #: The latency proxy's process name (`python -m lab logs store-proxy`).
 PROXY = "store-proxy"
 
 
-def latency_of(config: Any):
+def latency_of(config: LabConfig) -> Latency | None:
     """The configured distance (a `Latency`), or None when the servers talk to Redis directly."""
-    # Imported here: `python -m lab.store.latency_proxy` must not find itself imported by `lab`.
-    from .latency_proxy import Latency
-
     text = getattr(config, "store_latency", "off") or "off"
     if text == "off":
         # A lagging replica needs the proxy on the replication link; the servers pay nothing.
@@ -34,13 +33,13 @@ def latency_of(config: Any):
     return Latency.parse(text)
 
 
-def replication_lag_of(config: Any) -> str | None:
+def replication_lag_of(config: LabConfig) -> str | None:
     """How far the replica's stream lags ("100ms"), or None: `--replication-lag`."""
     text = getattr(config, "replication_lag", "off") or "off"
     return None if text == "off" else text
 
 
-def is_sentinel(config: Any) -> bool:
+def is_sentinel(config: LabConfig) -> bool:
     """Whether the lab runs a Sentinel group rather than one Redis."""
     return getattr(config, "redis_topology", "single") == "sentinel"
 
@@ -113,26 +112,24 @@ def _assign_ports(state: LabState, exclude: set[int]) -> None:
     for key in keys:
         rec = state.processes.get(PROXY if key.startswith("proxy-") else key)
         port = state.ports.get(key)
-        if port is None or (not _alive(rec) and processes.is_listening(port)):
+        if port is None or (not alive(rec) and processes.is_listening(port)):
             port = processes.free_port(exclude=exclude | set(state.ports.values()))
         state.ports[key] = port
 
 
-def _alive(rec: ProcessRecord | None) -> bool:
-    return rec is not None and processes.is_running(rec.pid, rec.create_time)
-
-
-def ensure(launcher: Any, state: LabState) -> list[str]:
+def ensure(supervisor: Supervisor, state: LabState) -> list[str]:
     """Bring the store to the configuration; returns one action per process."""
     exclude = {r.port for r in state.processes.values() if r.port}
     _assign_ports(state, exclude)
     actions = _stop_unwanted(state)
     if latency_of(state.config) is not None:
-        actions.append(_ensure_proxy(launcher, state))
+        actions.append(_ensure_proxy(supervisor, state))
     for node in nodes(state):
-        actions.append(_ensure_node(launcher, state, node))
+        actions.append(_ensure_node(supervisor, state, node))
     if is_sentinel(state.config):
-        plans = {name: _sentinel_plan(launcher, state, name) for name in sentinel.sentinel_names()}
+        plans = {
+            name: _sentinel_plan(supervisor, state, name) for name in sentinel.sentinel_names()
+        }
         if all(_keep(state.processes.get(n), plan[1]) for n, plan in plans.items()):
             actions += [f"{name}: kept" for name in plans]
         else:
@@ -141,7 +138,7 @@ def ensure(launcher: Any, state: LabState) -> list[str]:
             primary = primary_port(state)
             _stop(state, list(plans))
             for name, (argv, fingerprint) in plans.items():
-                _start_sentinel(launcher, state, name, argv, fingerprint, primary)
+                _start_sentinel(supervisor, state, name, argv, fingerprint, primary)
                 actions.append(f"{name}: started")
         processes.wait_until(
             lambda: sentinel.ready(sentinel_ports(state)),
@@ -163,7 +160,7 @@ def _stop_unwanted(state: LabState) -> list[str]:
 
 def _keep(rec: ProcessRecord | None, fingerprint: str) -> bool:
     """Kept when it runs as asked; stopped first when it runs otherwise."""
-    if rec is None or not _alive(rec):
+    if rec is None or not alive(rec):
         return False
     if rec.fingerprint == fingerprint:
         return True
@@ -171,7 +168,7 @@ def _keep(rec: ProcessRecord | None, fingerprint: str) -> bool:
     return False
 
 
-def _ensure_proxy(launcher: Any, state: LabState) -> str:
+def _ensure_proxy(supervisor: Supervisor, state: LabState) -> str:
     latency = latency_of(state.config)
     routes = [f"{state.ports[f'proxy-{n}']}:{state.ports[n]}" for n in nodes(state)]
     argv = [sys.executable, "-m", "lab.store.latency_proxy", "--latency", str(latency)]
@@ -180,21 +177,21 @@ def _ensure_proxy(launcher: Any, state: LabState) -> str:
         argv += ["--replication-lag", lag]
     for route in routes:
         argv += ["--route", route]
-    fingerprint = launcher_digest(argv)
+    fingerprint = digest(argv)
     if _keep(state.processes.get(PROXY), fingerprint):
         return f"{PROXY}: kept"
     lagging = f", the replica's stream {lag} behind" if lag else ""
-    launcher._log(
+    supervisor.log(
         f"starting the latency proxy (+{latency} per round trip{lagging}): {', '.join(routes)}"
     )
     port = state.ports[f"proxy-{nodes(state)[0]}"]
-    rec = launcher.spawn(state, PROXY, argv, {}, port=port, fingerprint=fingerprint)
+    rec = supervisor.spawn(state, PROXY, argv, {}, port=port, fingerprint=fingerprint)
     processes.wait_until(lambda: _listening_or_fail(rec, port), 15, f"the latency proxy on :{port}")
     return f"{PROXY}: started"
 
 
 def _listening_or_fail(rec: ProcessRecord, port: int) -> bool:
-    if not _alive(rec):
+    if not alive(rec):
         raise LabError(f"{rec.name} exited:\n{processes.log_tail(rec.log)}")
     return processes.is_listening(port)
 
@@ -228,64 +225,64 @@ def _primary_for(state: LabState, node: str) -> int | None:
     return None if primary == announced_port(state, node) else primary
 
 
-def _ensure_node(launcher: Any, state: LabState, node: str) -> str:
-    directory = launcher.state_dir / node
+def _ensure_node(supervisor: Supervisor, state: LabState, node: str) -> str:
+    directory = supervisor.state_dir / node
     directory.mkdir(exist_ok=True)
     # The fingerprint leaves out whom it replicates: that is the sentinels' business.
-    fingerprint = launcher_digest(node_argv(state, node, directory, None))
+    fingerprint = digest(node_argv(state, node, directory, None))
     if _keep(state.processes.get(node), fingerprint):
         return f"{node}: kept"
-    start_node(launcher, state, node, fingerprint)
+    start_node(supervisor, state, node, fingerprint)
     return f"{node}: started"
 
 
-def start_node(launcher: Any, state: LabState, node: str, fingerprint: str | None = None) -> None:
+def start_node(
+    supervisor: Supervisor, state: LabState, node: str, fingerprint: str | None = None
+) -> None:
     """Start one data node on its port (as a replica of the primary, if there is one) and wait."""
-    directory = launcher.state_dir / node
+    directory = supervisor.state_dir / node
     directory.mkdir(exist_ok=True)
     argv = node_argv(state, node, directory, _primary_for(state, node))
     if fingerprint is None:
-        fingerprint = launcher_digest(node_argv(state, node, directory, None))
+        fingerprint = digest(node_argv(state, node, directory, None))
     port = state.ports[node]
-    launcher._log(f"starting redis-server {node} on 127.0.0.1:{port}")
+    supervisor.log(f"starting redis-server {node} on 127.0.0.1:{port}")
     # redis-server rewrites its process title to "redis-server 127.0.0.1:PORT".
-    rec = launcher.spawn(state, node, argv, {}, port=port, fingerprint=fingerprint)
-    launcher.wait_redis(rec)
+    rec = supervisor.spawn(state, node, argv, {}, port=port, fingerprint=fingerprint)
+    redis_server.wait_ready(rec)
 
 
 def _stop(state: LabState, names: list[str]) -> None:
-    running = [state.processes[n] for n in names if _alive(state.processes.get(n))]
+    running = [state.processes[n] for n in names if alive(state.processes.get(n))]
     processes.stop([(r.pid, r.create_time) for r in running])
 
 
-def _sentinel_plan(launcher: Any, state: LabState, name: str) -> tuple[list[str], str]:
+def _sentinel_plan(supervisor: Supervisor, state: LabState, name: str) -> tuple[list[str], str]:
     """One sentinel's command line, and its fingerprint: that, and the nodes it will meet."""
     executable = sentinel.executable()
     if executable is None:
         raise LabError(sentinel.INSTALL_HINT)
-    conf = launcher.state_dir / "sentinels" / f"{name}.conf"
+    conf = supervisor.state_dir / "sentinels" / f"{name}.conf"
     argv = [*executable, str(conf), "--port", str(state.ports[name])]
-    return argv, launcher_digest(argv, [announced_port(state, n) for n in nodes(state)])
+    return argv, digest(argv, [announced_port(state, n) for n in nodes(state)])
 
 
 def _start_sentinel(
-    launcher: Any, state: LabState, name: str, argv: list[str], fingerprint: str, primary: int
+    supervisor: Supervisor,
+    state: LabState,
+    name: str,
+    argv: list[str],
+    fingerprint: str,
+    primary: int,
 ) -> None:
     """Write a sentinel's config (monitoring `primary`) and start it; wait until it listens."""
     port = state.ports[name]
-    directory = launcher.state_dir / "sentinels"
+    directory = supervisor.state_dir / "sentinels"
     directory.mkdir(exist_ok=True)
     (directory / f"{name}.conf").write_text(sentinel.sentinel_config(port, primary, directory))
-    launcher._log(f"starting {name} on 127.0.0.1:{port}")
-    rec = launcher.spawn(state, name, argv, {}, port=port, fingerprint=fingerprint)
+    supervisor.log(f"starting {name} on 127.0.0.1:{port}")
+    rec = supervisor.spawn(state, name, argv, {}, port=port, fingerprint=fingerprint)
     processes.wait_until(lambda: _listening_or_fail(rec, port), 15, f"{name} on :{port}")
-
-
-def launcher_digest(*parts: Any) -> str:
-    """The launcher's fingerprint of a command line (imported late: launcher imports us)."""
-    from ..engine.launcher import digest
-
-    return digest(*parts)
 
 
 # -- faults and status ------------------------------------------------------------------------
@@ -302,13 +299,13 @@ def kill_primary(state: LabState) -> str:
     return node
 
 
-def restart_nodes(launcher: Any, state: LabState) -> list[str]:
+def restart_nodes(supervisor: Supervisor, state: LabState) -> list[str]:
     """Start every stopped data node again (in Sentinel mode as a replica of the primary)."""
     started = []
     for node in nodes(state):
         rec = state.processes.get(node)
-        if rec is not None and not _alive(rec):
-            start_node(launcher, state, node, rec.fingerprint)
+        if rec is not None and not alive(rec):
+            start_node(supervisor, state, node, rec.fingerprint)
             started.append(node)
     if started and is_sentinel(state.config):
         processes.wait_until(
@@ -332,20 +329,20 @@ def status(state: LabState) -> dict[str, Any]:
                 "name": node,
                 "port": port,
                 "announced_port": announced_port(state, node) if port else None,
-                "running": _alive(state.processes.get(node)),
+                "running": alive(state.processes.get(node)),
                 "role": info.get("role"),
                 "primary": node == primary,
             }
         )
     sentinels = [
-        {"name": n, "port": state.ports.get(n), "running": _alive(state.processes.get(n))}
+        {"name": n, "port": state.ports.get(n), "running": alive(state.processes.get(n))}
         for n in (sentinel.sentinel_names() if is_sentinel(state.config) else [])
     ]
     return {
         "topology": getattr(state.config, "redis_topology", "single"),
         "latency": str(latency) if latency is not None else "off",
         "replication_lag": replication_lag_of(state.config) or "off",
-        "proxy_running": _alive(state.processes.get(PROXY)),
+        "proxy_running": alive(state.processes.get(PROXY)),
         "primary": primary,
         "nodes": rows,
         "sentinels": sentinels,

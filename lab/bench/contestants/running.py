@@ -10,7 +10,7 @@ import requests
 
 from ...engine import processes
 from ...store.redis_server import RedisProcess
-from ..wrk import USER_AGENT, BenchError, WrkRun
+from ..wrk import USER_AGENT, BenchError, WrkRun, wrk
 from . import Contestant
 
 
@@ -105,3 +105,9 @@ def log_in(running: Running) -> str | None:
     if check.status_code != 200:
         raise BenchError(f"{contestant.name}: its own credential was refused ({check.text})")
     return header
+
+
+def load(running: Running, duration: float) -> WrkRun:
+    """wrk on this contestant's /auth/me, its gunicorn and Redis counted as its own CPU."""
+    ours = [running.pid, running.redis.proc.pid if running.redis.proc else 0]
+    return wrk(running.contestant.name, running.port, running.cookie_header, ours, duration)

@@ -17,8 +17,8 @@ import pytest
 import redis
 
 from lab.engine.processes import free_port
-from lab.store.latency_cost import ping_round_trips
-from lab.store.latency_proxy import Latency, main, start_proxy, stop_proxy
+from lab.store.latency_cost import ping_round_trips, start_proxy, stop_proxy
+from lab.store.latency_proxy import Latency, main
 from tests.support.redis_proc import RedisProcess
 
 #: Generous: a loaded 2-core machine may wake the proxy late, never early.
