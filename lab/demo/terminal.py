@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from ..api import Lab
+from ..attach import attach_or_start
 from ..engine.state import JWT_MODES
 from ..experiments.actors import Client, probe, register
 from ..experiments.labs import mode_of, refresh_grace
@@ -204,32 +204,25 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return console_main(console)
     say = Narrator(out or sys.stdout, pause=not args.no_pause)
     servers = ["session", "jwt"] if args.server == "both" else [args.server]
-    lab = Lab.attach(args.state_dir)
-    tmp = None
-    if lab is None:
-        tmp = tempfile.TemporaryDirectory(prefix="authlab-demo-")
-        say.say(
+    lease = attach_or_start(
+        args.state_dir,
+        prefix="authlab-demo-",
+        starting=lambda _: say.say(
             f"No lab is running: starting a private one with {args.replicas} replicas...", "dim"
-        )
-        lab = Lab(
-            replicas=args.replicas,
-            bcrypt_rounds=4,
-            access_ttl=60,
-            jwt_mode=args.jwt_mode or "stateless",
-            state_dir=tmp.name,
-        )
-        lab.up()
-    else:
-        say.say(f"Using the running lab in {lab.state_dir}.", "dim")
-        if args.jwt_mode and args.jwt_mode != lab.config.jwt_mode and "jwt" in servers:
-            say.say(f"Switching its JWT server to {args.jwt_mode} mode...", "dim")
-            lab.reconfigure(jwt_mode=args.jwt_mode)
-    try:
+        ),
+        replicas=args.replicas,
+        bcrypt_rounds=4,
+        access_ttl=60,
+        jwt_mode=args.jwt_mode or "stateless",
+    )
+    with lease:
+        lab = lease.lab
+        if not lease.started:
+            say.say(f"Using the running lab in {lab.state_dir}.", "dim")
+            if args.jwt_mode and args.jwt_mode != lab.config.jwt_mode and "jwt" in servers:
+                say.say(f"Switching its JWT server to {args.jwt_mode} mode...", "dim")
+                lab.reconfigure(jwt_mode=args.jwt_mode)
         verdicts = [run_server(lab, server, args.action, say) for server in servers]
-    finally:
-        if tmp is not None:
-            lab.down()
-            tmp.cleanup()
     say.wait()
     say.say()
     say.say("Verdict", "bold")

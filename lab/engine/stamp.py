@@ -20,7 +20,7 @@ def git(*args: str) -> str:
         done = subprocess.run(
             ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=False
         )
-    except OSError:
+    except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout.strip()
 

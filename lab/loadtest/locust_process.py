@@ -6,7 +6,6 @@ process: it is started, watched and stopped by pid (its own process group).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
 import re
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..api import Lab
+from ..engine import processes
 from ..engine.durations import seconds
 from ..engine.state import REPO_ROOT, LabError
 
@@ -147,22 +147,6 @@ def progress_line(elapsed: float, planned: float, row: dict[str, str] | None) ->
     )
 
 
-def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    """Signal Locust and its worker processes (its own process group, started by us)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, sig)
-
-
-def stop_within(proc: subprocess.Popen, sig: int, seconds: float) -> None:
-    """Signal Locust's group, and SIGKILL it if it has not exited within `seconds`."""
-    stop_group(proc, sig)
-    try:
-        proc.wait(seconds)
-    except subprocess.TimeoutExpired:
-        stop_group(proc, signal.SIGKILL)
-        proc.wait(5)
-
-
 def run_locust(
     command: list[str],
     env: dict[str, str],
@@ -204,10 +188,10 @@ def run_locust(
                     next_progress = now + 5
                 if now > deadline:
                     say("Locust overran its run time by far: stopping it")
-                    stop_within(proc, signal.SIGTERM, 15)
+                    processes.terminate(proc, signal.SIGTERM, 15, group=True)
         except KeyboardInterrupt:
             say("interrupted: stopping Locust (it still writes its reports)")
-            stop_within(proc, signal.SIGINT, 30)
+            processes.terminate(proc, signal.SIGINT, 30, group=True)
     for line in new_warnings(log_path, echoed):
         say(f"locust: {line}")
     return proc.returncode, cpu_warnings(log_path)

@@ -17,7 +17,6 @@ import io
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 import traceback
@@ -29,6 +28,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from ..engine.stamp import git
 from ..engine.state import REPO_ROOT
 from ..experiments import (
     LabPool,
@@ -208,20 +208,6 @@ def figures(results: dict[str, Any]) -> dict[str, str]:
     return {name: png(make()) for name, make in drawn.items()}
 
 
-def _commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def build_summary(results: dict[str, Any], scale: Scale, duration: float) -> dict[str, Any]:
     """summary.json: the run, the headline numbers, every sentence of the page, what failed."""
     return {
@@ -232,7 +218,7 @@ def build_summary(results: dict[str, Any], scale: Scale, duration: float) -> dic
             "access_ttl": scale.access_ttl,
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
-            "commit": _commit(),
+            "commit": git("rev-parse", "--short", "HEAD") or "unknown",
             "duration_s": duration,
             "lab_setup_s": results.get("setup_seconds"),
         },

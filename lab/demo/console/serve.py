@@ -14,7 +14,6 @@ import argparse
 import os
 import signal
 import sys
-import tempfile
 import threading
 import webbrowser
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from collections.abc import Sequence
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from ...api import Lab
+from ...attach import attach_or_start
 from .app import create_app
 from .scenario import Scenario
 
@@ -76,20 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve until Ctrl-C; stop the private lab if this command started one."""
     args = build_parser().parse_args(argv)
-    lab = Lab.attach(args.state_dir)
-    tmp = None
-    if lab is None:
-        tmp = tempfile.TemporaryDirectory(prefix="authlab-console-")
-        ttl = args.access_ttl or PRIVATE_ACCESS_TTL
-        print(
+    ttl = args.access_ttl or PRIVATE_ACCESS_TTL
+    lease = attach_or_start(
+        args.state_dir,
+        prefix="authlab-console-",
+        starting=lambda _: print(
             f"No lab is running: starting a private one ({args.replicas} replicas, "
             f"{ttl} s tokens)..."
-        )
-        lab = Lab(replicas=args.replicas, bcrypt_rounds=4, access_ttl=ttl, state_dir=tmp.name)
-        lab.up()
-    else:
-        print(f"Using the running lab in {lab.state_dir} (the page may change its modes).")
-    try:
+        ),
+        replicas=args.replicas,
+        bcrypt_rounds=4,
+        access_ttl=ttl,
+    )
+    with lease:
+        lab = lease.lab
+        if not lease.started:
+            print(f"Using the running lab in {lab.state_dir} (the page may change its modes).")
         server, url = start(lab, args.port, args.access_ttl)
         print(f"\nThe stolen-cookie console: {url}\n(Ctrl-C to stop)")
         if args.open and _has_display():
@@ -97,8 +99,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         _wait_for_stop()
         print("\nstopping the console")
         server.shutdown()
-    finally:
-        if tmp is not None:
-            lab.down()
-            tmp.cleanup()
     return 0
