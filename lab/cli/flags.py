@@ -1,24 +1,18 @@
 """The lab's flags, declared once: `python -m lab up` and `python -m lab loadtest` share them.
 
 Each flag is named after the `LabConfig` field it sets and defaults to None, which means "as the
-running lab has it, else LabConfig's default". Adding a lab setting is one row in `LAB_FLAGS`
-(and its field in `LabConfig`): both commands get it, and `lab_changes` passes it on.
+running lab has it, else LabConfig's default". Adding a lab setting is one `setting(...)` field
+in `LabConfig` (lab/engine/state.py), help included: both commands get its flag, `lab_changes`
+passes it on, and `Lab(...)` takes it as a keyword argument.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field, fields
+from dataclasses import Field, dataclass, field, fields
 from typing import Any
 
-from ..engine.state import (
-    ALGORITHMS,
-    JWT_MODES,
-    LB_POLICIES,
-    REDIS_TOPOLOGIES,
-    SESSION_STORES,
-    LabConfig,
-)
+from ..engine.state import LabConfig
 
 
 def latency(text: str) -> str:
@@ -41,6 +35,12 @@ def env_pair(text: str) -> tuple[str, str]:
     return name, value
 
 
+#: The CLI's parsers for the setting types LabConfig names by word (its `type="latency"`).
+PARSERS = {"latency": latency, "env": env_pair}
+#: The argparse actions LabConfig names by word.
+ACTIONS = {"boolean": argparse.BooleanOptionalAction, "append": "append"}
+
+
 @dataclass(frozen=True)
 class Flag:
     """One `--flag` that sets the LabConfig field of the same name (dashes for underscores)."""
@@ -50,6 +50,17 @@ class Flag:
     options: dict[str, Any] = field(default_factory=dict)
     #: A shorter spelling where the issue named one (`--redis sentinel` sets redis_topology).
     spelling: str | None = None
+
+    @classmethod
+    def of(cls, setting: Field) -> Flag:
+        """The flag LabConfig declares for one of its fields (lab/engine/state.py)."""
+        options = dict(setting.metadata["flag"])
+        spelling = options.pop("spelling", None)
+        if "type" in options:
+            options["type"] = PARSERS.get(options["type"], options["type"])
+        if "action" in options:
+            options["action"] = ACTIONS[options["action"]]
+        return cls(setting.name, setting.metadata["help"], options, spelling)
 
     @property
     def option(self) -> str:
@@ -63,56 +74,8 @@ class Flag:
         group.add_argument(self.option, dest=self.field, help=self.help + shown, **self.options)
 
 
-#: Every lab setting a command line can change, in the order `--help` lists them.
-LAB_FLAGS: tuple[Flag, ...] = (
-    Flag("replicas", "replicas of each server", {"type": int}),
-    Flag("lb_policy", "how HAProxy balances", {"choices": LB_POLICIES}),
-    Flag("session_store", "where the session server keeps sessions", {"choices": SESSION_STORES}),
-    Flag("jwt_mode", "how the JWT server revokes", {"choices": JWT_MODES}),
-    Flag(
-        "access_ttl",
-        "JWT access-token lifetime (default: the server's)",
-        {"type": int, "metavar": "SECONDS"},
-    ),
-    Flag("algorithm", "JWT signature", {"choices": ALGORITHMS}),
-    Flag("workers", "gunicorn workers per replica", {"type": int}),
-    Flag("threads", "threads per worker", {"type": int}),
-    Flag("bcrypt_rounds", "bcrypt cost", {"type": int}),
-    Flag("login_rate_limit", "failed logins allowed per email and per IP", {}),
-    Flag("database_url", "users database (default: SQLite in the state dir)", {}),
-    Flag(
-        "redis_persist",
-        "keep Redis data across `redis stop|start`",
-        {"action": argparse.BooleanOptionalAction},
-    ),
-    Flag(
-        "store_latency",
-        "round trip added to every server's Redis connection by a latency proxy, e.g. 1ms or"
-        ' 1ms:0.2ms; "off" connects directly',
-        {"type": latency, "metavar": "MS[:JITTER]"},
-    ),
-    Flag(
-        "replication_lag",
-        "with --redis sentinel: hold the replica's stream back this much (e.g. 100ms), so a"
-        " crash of the primary loses the writes still on their way",
-        {"type": latency, "metavar": "MS"},
-    ),
-    Flag(
-        "redis_topology",
-        "single Redis, or sentinel: a primary, a replica and 3 sentinels",
-        {"choices": REDIS_TOPOLOGIES},
-        spelling="--redis",
-    ),
-    *(
-        Flag(f"{name}_port", f"fixed {name} port (default: a free one)", {"type": int})
-        for name in ("session", "jwt", "stats", "redis")
-    ),
-    Flag(
-        "env",
-        "extra server setting, repeatable (e.g. SESSION_IDLE_TIMEOUT=30)",
-        {"type": env_pair, "action": "append", "metavar": "KEY=VALUE"},
-    ),
-)
+#: Every lab setting a command line can change, in LabConfig's order (the order `--help` lists).
+LAB_FLAGS: tuple[Flag, ...] = tuple(Flag.of(f) for f in fields(LabConfig) if "help" in f.metadata)
 
 
 def lab_flags_parser(title: str = "lab") -> argparse.ArgumentParser:

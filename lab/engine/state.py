@@ -51,42 +51,101 @@ class LabError(RuntimeError):
     """The lab could not do what was asked; the message says what to do about it."""
 
 
+def setting(default: Any = None, *, help: str, **flag: Any) -> Any:
+    """One lab setting: its default, and its `--flag` (help, argparse options) beside it.
+
+    `python -m lab up`/`loadtest` flags and `Lab(...)`'s keyword arguments are read from these
+    fields (lab/cli/flags.py), so a setting is declared here once. `flag` may hold `choices`,
+    `type` (int, or "latency"/"env" for the CLI's parsers), `metavar`, `action` and `spelling`.
+    """
+    metadata = {"help": help, "flag": flag}
+    if isinstance(default, dict):
+        return field(default_factory=dict, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class LabConfig:
     """What the lab should run. Every field has a `python -m lab up` flag of the same name."""
 
-    replicas: int = 3
-    lb_policy: str = "roundrobin"
-    session_store: str = server_config.default_of("session_store")
-    jwt_mode: str = server_config.default_of("jwt_mode")
+    replicas: int = setting(3, help="replicas of each server", type=int)
+    lb_policy: str = setting("roundrobin", help="how HAProxy balances", choices=LB_POLICIES)
+    session_store: str = setting(
+        server_config.default_of("session_store"),
+        help="where the session server keeps sessions",
+        choices=SESSION_STORES,
+    )
+    jwt_mode: str = setting(
+        server_config.default_of("jwt_mode"), help="how the JWT server revokes", choices=JWT_MODES
+    )
     #: ACCESS_TOKEN_TTL in seconds; None keeps the JWT server's default (900, or 60 in refresh).
-    access_ttl: int | None = None
-    algorithm: str = server_config.default_of("jwt_algorithm")
+    access_ttl: int | None = setting(
+        None,
+        help="JWT access-token lifetime (default: the server's)",
+        type=int,
+        metavar="SECONDS",
+    )
+    algorithm: str = setting(
+        server_config.default_of("jwt_algorithm"), help="JWT signature", choices=ALGORITHMS
+    )
     #: gunicorn workers per replica. Above 1, the memory store splits even inside one replica.
-    workers: int = 1
-    threads: int = 4
+    workers: int = setting(1, help="gunicorn workers per replica", type=int)
+    threads: int = setting(4, help="threads per worker", type=int)
     #: bcrypt cost: 12 is realistic (~0.6 s per login here); tests pass 4.
-    bcrypt_rounds: int = server_config.default_of("bcrypt_rounds")
-    login_rate_limit: str = DEFAULT_LOGIN_RATE_LIMIT
+    bcrypt_rounds: int = setting(
+        server_config.default_of("bcrypt_rounds"), help="bcrypt cost", type=int
+    )
+    login_rate_limit: str = setting(
+        DEFAULT_LOGIN_RATE_LIMIT, help="failed logins allowed per email and per IP"
+    )
     #: None: a SQLite file in the state directory, shared by every replica of both servers.
-    database_url: str | None = None
+    database_url: str | None = setting(
+        None, help="users database (default: SQLite in the state dir)"
+    )
     #: Keep Redis data across `redis stop|start` (append-only file in the state directory).
-    redis_persist: bool = False
-    #: Fixed ports; None picks a free one (kept across `up` runs of the same lab).
-    session_port: int | None = None
-    jwt_port: int | None = None
-    stats_port: int | None = None
-    redis_port: int | None = None
+    redis_persist: bool = setting(
+        False, help="keep Redis data across `redis stop|start`", action="boolean"
+    )
     #: Round-trip latency added to every server's Redis connection ("1ms", "1ms:0.2ms" with
-    #: jitter), by the latency proxy (lab/latency_proxy.py); "off" connects directly.
-    store_latency: str = "off"
+    #: jitter), by the latency proxy (lab/store/latency_proxy.py); "off" connects directly.
+    store_latency: str = setting(
+        "off",
+        help="round trip added to every server's Redis connection by a latency proxy, e.g. 1ms"
+        ' or 1ms:0.2ms; "off" connects directly',
+        type="latency",
+        metavar="MS[:JITTER]",
+    )
     #: How far the replica lags behind the primary in `--redis sentinel` ("100ms"): the latency
     #: proxy holds the replication stream back that much, and a crash loses what it held.
-    replication_lag: str = "off"
+    replication_lag: str = setting(
+        "off",
+        help="with --redis sentinel: hold the replica's stream back this much (e.g. 100ms), so"
+        " a crash of the primary loses the writes still on their way",
+        type="latency",
+        metavar="MS",
+    )
     #: "single" Redis, or "sentinel": a primary, a replica and three sentinels (failover).
-    redis_topology: str = "single"
+    redis_topology: str = setting(
+        "single",
+        help="single Redis, or sentinel: a primary, a replica and 3 sentinels",
+        choices=REDIS_TOPOLOGIES,
+        spelling="--redis",
+    )
+    #: Fixed ports; None picks a free one (kept across `up` runs of the same lab).
+    session_port: int | None = setting(
+        None, help="fixed session port (default: a free one)", type=int
+    )
+    jwt_port: int | None = setting(None, help="fixed jwt port (default: a free one)", type=int)
+    stats_port: int | None = setting(None, help="fixed stats port (default: a free one)", type=int)
+    redis_port: int | None = setting(None, help="fixed redis port (default: a free one)", type=int)
     #: Extra environment for both servers, e.g. {"SESSION_IDLE_TIMEOUT": "5"}.
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = setting(
+        {},
+        help="extra server setting, repeatable (e.g. SESSION_IDLE_TIMEOUT=30)",
+        type="env",
+        action="append",
+        metavar="KEY=VALUE",
+    )
 
     def validate(self) -> None:
         """Raise LabError on a value the lab cannot run."""
