@@ -1,4 +1,4 @@
-"""`python -m lab ...`: see lab/cli.py."""
+"""`python -m lab ...`: see lab/cli/dispatch.py."""
 
 from .cli.dispatch import main
 

@@ -1,9 +1,9 @@
 """`python -m lab bench`: the command, its flags, and which mode prints what.
 
-python -m lab bench            # one auth check, in process (lab/bench_checks.py says how)
+python -m lab bench            # one auth check, in process (lab/bench/checks.py says how)
 python -m lab bench --quick    # 200 checks per case, a few seconds (the tests run this)
-python -m lab bench --http     # whole requests under wrk (lab/bench_http.py)
-python -m lab bench --memory   # Redis bytes per live session (lab/bench_memory.py)
+python -m lab bench --http     # whole requests under wrk (lab/bench/http.py)
+python -m lab bench --memory   # Redis bytes per live session (lab/bench/memory.py)
 python -m lab bench --profile  # where /auth/me spends its time (lab/bench_profile.py)
 """
 
@@ -18,7 +18,7 @@ from .checks import print_table, run
 
 
 def add_http_flags(parser: argparse.ArgumentParser) -> None:
-    """Flags of `--http` (whole requests under gunicorn, see lab/bench_http.py)."""
+    """Flags of `--http` (whole requests under gunicorn, see lab/bench/http.py)."""
     http = parser.add_argument_group("whole requests (--http)")
     http.add_argument("--http", action="store_true", help="wrk on /auth/me of every contestant")
     http.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")

@@ -1,6 +1,6 @@
 """`python -m lab bench --http`: whole requests to /auth/me, as a team would check our claims.
 
-Every contestant (lab/contestants/) runs under the same gunicorn settings with its own private
+Every contestant (lab/bench/contestants/) runs under the same gunicorn settings with its own private
 redis-server; wrk, which can saturate gunicorn where one Locust process cannot, loads each in
 turn for a few seconds. Rounds are interleaved (floor, reference, servers, again, in a rotated
 order), and each figure is reported as a ratio of the floor measured in the same round: a
@@ -9,9 +9,9 @@ machine that slows down between rounds moves the floor with it.
     python -m lab bench --http                      # 3 rounds of 5 s per contestant
     python -m lab bench --http --markdown           # the table docs/benchmarks.md pastes
 
-The parts: lab/bench_wrk.py (wrk and its report), lab/contestants/running.py (a contestant's
-gunicorn and Redis, up and down), lab/bench_verdict.py (ratios, targets, trust notes) and
-lab/bench_report.py (tables and Markdown).
+The parts: lab/bench/wrk.py (wrk and its report), lab/bench/contestants/running.py (a contestant's
+gunicorn and Redis, up and down), lab/bench/verdict.py (ratios, targets, trust notes) and
+lab/bench/tables.py (tables and Markdown).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`python -m lab`: the command line over `lab.api.Lab`.
 
 python -m lab up [--replicas 3] [--lb-policy roundrobin|sticky] [--session-store redis|memory]
-                 [--jwt-mode stateless|denylist|refresh] ...   (lab/flags.py; `up --help`)
+                 [--jwt-mode stateless|denylist|refresh] ...   (lab/cli/flags.py; `up --help`)
 python -m lab status [--json]
 python -m lab down
 python -m lab replica kill|start session|jwt INDEX
@@ -10,7 +10,7 @@ python -m lab lb disable|enable session|jwt INDEX
 python -m lab logs NAME            (session-1, jwt-2, haproxy, redis)
 python -m lab loadtest|report|demo|bench|console ...   (see their own --help)
 
-The verbs live beside their flags: lab/cli_lifecycle.py (up, status, down) and lab/cli_faults.py
+The verbs live beside their flags: lab/cli/lifecycle.py (up, status, down) and lab/cli/faults.py
 (replica, redis, lb, logs); this module builds the parser and dispatches.
 """
 

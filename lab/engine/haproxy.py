@@ -47,7 +47,7 @@ def server_name(index: int) -> str:
 def render_backends(replica_ports: dict[str, list[int]]) -> str:
     """The lab's server lists: one backend per server, one line per replica (ports by index)."""
     lines = [
-        "# Written by lab/haproxy.py for this run; loaded after deploy/haproxy.cfg.",
+        "# Written by lab/engine/haproxy.py for this run; loaded after deploy/haproxy.cfg.",
         "# One server per replica process on 127.0.0.1. The cookie values name the replica",
         "# a sticky client is pinned to (only used with LB_POLICY=sticky).",
     ]

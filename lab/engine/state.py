@@ -35,7 +35,7 @@ SERVERS = ("session", "jwt")
 LB_POLICIES = ("roundrobin", "sticky")
 # SESSION_STORES, JWT_MODES and ALGORITHMS are the servers' own, declared once in
 # servers/core/config.py; the CLI imports them from here with the lab's LB_POLICIES.
-#: One Redis, or a primary, a replica and three sentinels (lab/sentinel.py).
+#: One Redis, or a primary, a replica and three sentinels (lab/store/sentinel.py).
 REDIS_TOPOLOGIES = ("single", "sentinel")
 
 #: Failed logins are rate-limited per email and per IP (only failures count). Load tests and

@@ -37,7 +37,7 @@ REVOCATION_MAX_TTL = 30
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The runner's flags: Locust's few, the scenarios' own, and the lab's (lab/flags.py)."""
+    """The runner's flags: Locust's few, the scenarios' own, and the lab's (lab/cli/flags.py)."""
     parser = argparse.ArgumentParser(
         prog="python -m lab loadtest",
         description="Run a Locust scenario against the lab and write results/<run>/summary.json; "

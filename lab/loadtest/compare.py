@@ -186,7 +186,7 @@ def compare(args: argparse.Namespace, lab: Lab, measure: Measure, say: Say) -> i
 
 
 def stamp(command: str) -> dict[str, str]:
-    """What ran, and when, at which commit, on which machine (lab.stamp)."""
+    """What ran, and when, at which commit, on which machine (lab.engine.stamp)."""
     return {"command": command, **lab_stamp()}
 
 

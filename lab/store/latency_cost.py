@@ -128,7 +128,7 @@ def print_cost() -> int:
 
 
 def stamp() -> str:
-    """Commit, date and machine, for every printed measurement (lab.stamp)."""
+    """Commit, date and machine, for every printed measurement (lab.engine.stamp)."""
     from ..engine.stamp import stamp_line
 
     return stamp_line()

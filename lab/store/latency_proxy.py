@@ -17,7 +17,7 @@ asynchronous replication loses acknowledged writes, and what the failover experi
 
 Why `select` and not epoll: asyncio's default selector sleeps in whole milliseconds, which would
 turn a 0.2 ms delay into 1 ms; `select()` takes microseconds. At 0 ms nothing is queued: a chunk
-is written the moment it is read, so the proxy's own cost can be measured (lab/latency_cost.py).
+is written the moment it is read, so the proxy's own cost can be measured (latency_cost.py).
 """
 
 from __future__ import annotations

@@ -34,5 +34,5 @@ def study(pool: LabPool, progress=print) -> dict[str, Any]:
 
 
 def stamp(scale: Scale) -> dict[str, Any]:
-    """Which commit, when, on what machine (lab.stamp), and at which scale."""
+    """Which commit, when, on what machine (lab.engine.stamp), and at which scale."""
     return {**lab_stamp(), "scale": scale.name, "replicas": scale.replicas}

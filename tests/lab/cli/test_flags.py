@@ -1,4 +1,4 @@
-"""The lab's flags are declared once (lab/flags.py): `up` and `loadtest` accept the same ones."""
+"""The lab's flags are declared once (LabConfig): `up` and `loadtest` accept the same ones."""
 
 from __future__ import annotations
 
