@@ -1,5 +1,5 @@
-"""`python -m lab ...`: see lab/cli.py."""
+"""`python -m lab ...`: see lab/cli/dispatch.py."""
 
-from .cli import main
+from .cli.dispatch import main
 
 raise SystemExit(main())

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from . import haproxy, processes, redis_server, replicas, sentinel, store
-from .launcher import Launcher, alive
-from .state import (
-    DEFAULT_LOGIN_RATE_LIMIT,
+from .engine import haproxy, processes, replicas
+from .engine.state import (
     SERVERS,
     LabConfig,
     LabError,
@@ -28,6 +26,10 @@ from .state import (
     StateStore,
     resolve_state_dir,
 )
+from .engine.supervisor import alive
+from .launcher import Launcher
+from .store import redis_server, sentinel
+from .store import topology as store
 
 #: Seconds `up` waits for every replica to answer /health and HAProxy to see it up.
 DEFAULT_TIMEOUT = 60.0
@@ -60,53 +62,19 @@ class Lab:
 
     def __init__(
         self,
-        replicas: int = 3,
-        lb_policy: str = "roundrobin",
-        session_store: str = "redis",
-        jwt_mode: str = "stateless",
-        access_ttl: int | None = None,
-        algorithm: str = "HS256",
         *,
-        workers: int = 1,
-        threads: int = 4,
-        bcrypt_rounds: int = 12,
-        login_rate_limit: str = DEFAULT_LOGIN_RATE_LIMIT,
-        database_url: str | None = None,
-        redis_persist: bool = False,
-        session_port: int | None = None,
-        jwt_port: int | None = None,
-        stats_port: int | None = None,
-        redis_port: int | None = None,
-        store_latency: str = "off",
-        replication_lag: str = "off",
-        redis_topology: str = "single",
-        env: dict[str, str] | None = None,
         state_dir: str | os.PathLike[str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         log: Callable[[str], None] | None = None,
+        **settings: Any,
     ):
-        self.config = LabConfig(
-            replicas=replicas,
-            lb_policy=lb_policy,
-            session_store=session_store,
-            jwt_mode=jwt_mode,
-            access_ttl=access_ttl,
-            algorithm=algorithm,
-            workers=workers,
-            threads=threads,
-            bcrypt_rounds=bcrypt_rounds,
-            login_rate_limit=login_rate_limit,
-            database_url=database_url,
-            redis_persist=redis_persist,
-            session_port=session_port,
-            jwt_port=jwt_port,
-            stats_port=stats_port,
-            redis_port=redis_port,
-            store_latency=store_latency,
-            replication_lag=replication_lag,
-            redis_topology=redis_topology,
-            env=dict(env or {}),
-        )
+        """`settings` are LabConfig's fields (replicas=3, jwt_mode="push", ...), its defaults."""
+        unknown = sorted(set(settings) - {f.name for f in fields(LabConfig)})
+        if unknown:
+            raise TypeError(f"Lab() got unknown settings: {', '.join(unknown)} (see LabConfig)")
+        if "env" in settings:
+            settings["env"] = dict(settings["env"] or {})
+        self.config = LabConfig(**settings)
         self.config.validate()
         self.state_dir = resolve_state_dir(state_dir)
         self.timeout = timeout
@@ -402,7 +370,7 @@ class Lab:
             rec = launcher.spawn(
                 state, "redis", rec.argv, {}, port=rec.port, fingerprint=rec.fingerprint
             )
-            launcher.wait_redis(rec)
+            redis_server.wait_ready(rec)
 
     def redis_primary(self) -> str | None:
         """The data node that is primary now ("redis", "redis-replica-1"), as Sentinel says."""

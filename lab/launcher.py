@@ -8,42 +8,17 @@ and Redis with its sessions, and the SQLite file with its users, stay as they ar
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from . import haproxy, processes, redis_server, replicas, store
-from .state import SERVERS, LabError, LabState, ProcessRecord, StateStore
-
-
-def digest(*parts: Any) -> str:
-    """A digest of how a process was started: equal digests mean nothing to restart."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+from .engine import haproxy, processes, replicas
+from .engine.state import SERVERS, LabError, LabState
+from .engine.supervisor import Supervisor, alive, digest
+from .store import topology as store
 
 
-def alive(rec: ProcessRecord | None) -> bool:
-    """Whether a recorded process still runs (and is still the one the lab started)."""
-    return rec is not None and processes.is_running(rec.pid, rec.create_time)
-
-
-class Launcher:
-    """Starts and waits for one lab's processes, recording each pid as soon as it exists."""
-
-    def __init__(
-        self,
-        store: StateStore,
-        state: LabState,
-        timeout: float,
-        log: Callable[[str], None],
-    ):
-        self.store = store
-        self.state = state
-        self.state_dir = store.dir
-        self.timeout = timeout
-        self._log = log
+class Launcher(Supervisor):
+    """Brings one lab to its configuration: Redis, JWT keys, replicas, HAProxy, and the waits."""
 
     def up(self) -> list[str]:
         """Bring every process to the configuration in `self.state.config`."""
@@ -99,37 +74,6 @@ class Launcher:
                 if port is None or (not alive(rec) and processes.is_listening(port)):
                     port = processes.free_port(exclude=_ports_in_use(state))
             state.ports[name] = port
-
-    def spawn(
-        self,
-        state: LabState,
-        name: str,
-        argv: list[str],
-        env: dict[str, str],
-        *,
-        port: int | None,
-        fingerprint: str,
-    ) -> ProcessRecord:
-        """Start one process and record its pid at once (a failed `up` can still be downed)."""
-        log = self.store.logs / f"{name}.log"
-        with open(log, "a") as f:
-            f.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {name}\n")
-        pid = processes.spawn(argv, env={**processes.base_env(), **env}, log=log)
-        started = processes.create_time(pid)
-        rec = ProcessRecord(name, pid, port, argv, str(log), started, fingerprint)
-        state.processes[name] = rec
-        self.store.save(state)
-        return rec
-
-    def wait_redis(self, rec: ProcessRecord) -> None:
-        """Until Redis answers PING; fails at once if it exited."""
-
-        def ready() -> bool:
-            if not alive(rec):
-                raise LabError(f"redis-server exited:\n{processes.log_tail(rec.log)}")
-            return redis_server.ping(rec.port or 0)
-
-        processes.wait_until(ready, 15, "redis-server to answer PING")
 
     def _ensure_jwt_keys(self, state: LabState) -> None:
         """RS256/EdDSA: one key pair for all JWT replicas, kept while the algorithm stays."""

@@ -21,8 +21,8 @@ from .revocation import (
     revocation_study,
     window_table,
 )
-from .scale import FULL, QUICK, Scale, get_scale
 from .scaling import memory_store_refusals, throughput_by_replicas
+from .sizes import FULL, QUICK, Scale, get_scale
 from .stolen import refresh_token_theft, stolen_cookie_timeline
 
 __all__ = [

@@ -22,8 +22,8 @@ from typing import Any
 import jwt
 from matplotlib.figure import Figure
 
-from ..latency_cost import ping_round_trips
-from ..store import latency_of
+from ..store.latency_cost import ping_round_trips
+from ..store.topology import latency_of
 from .actors import logged_in_cookies
 from .labs import LabPool
 from .load import Target, run_load, summarize

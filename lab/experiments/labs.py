@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import atexit
 import os
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from servers.core.config import default_of
 
 from ..api import Lab
-from .scale import Scale, get_scale
+from ..attach import Lease, attach_or_start
+from .sizes import Scale, get_scale
 
 #: A state directory holding a lab that experiments may reuse and reconfigure (not stop).
 SHARED_LAB_ENV = "AUTHLAB_EXPERIMENT_LAB"
@@ -91,10 +90,9 @@ class LabPool:
         self.scale = scale or get_scale()
         self.log = log or (lambda message: None)
         self._lab = lab
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._state_dir = state_dir or os.environ.get(SHARED_LAB_ENV) or None
-        #: True when closing the pool must stop the lab (it started it in its own temp dir).
-        self._owns = False
+        #: The lab this pool started in its own temp dir (closing the pool stops it), if any.
+        self._lease: Lease | None = None
         #: Seconds spent starting and reconfiguring labs (the report shows it).
         self.setup_seconds = 0.0
         if close_at_exit:
@@ -154,26 +152,22 @@ class LabPool:
         return self._lab
 
     def _attach_or_start(self, wanted: dict[str, Any]) -> Lab:
-        if self._state_dir is not None:
-            lab = Lab.attach(self._state_dir)
-            if lab is not None:
-                self.log(f"reusing the lab in {self._state_dir}")
-                lab.reconfigure(**wanted)
-                return lab
-            state_dir = Path(self._state_dir)
-        else:
-            # A short path: HAProxy's admin socket lives inside, and unix sockets are ~100 bytes.
-            self._tmp = tempfile.TemporaryDirectory(prefix="authlab-")
-            state_dir = Path(self._tmp.name)
-            self._owns = True
-        self.log(f"starting a lab: {wanted['replicas']} replica(s) of each server in {state_dir}")
-        lab = Lab(state_dir=state_dir, **wanted)
-        try:
-            lab.up()
-        except BaseException:
-            lab.down()
-            raise
-        return lab
+        shared = self._state_dir is not None
+        lease = attach_or_start(
+            self._state_dir,
+            attach=shared,
+            private=not shared,
+            starting=lambda directory: self.log(
+                f"starting a lab: {wanted['replicas']} replica(s) of each server in {directory}"
+            ),
+            **wanted,
+        )
+        if not lease.started:
+            self.log(f"reusing the lab in {self._state_dir}")
+            lease.lab.reconfigure(**wanted)
+        if not shared:
+            self._lease = lease  # ours, in its own temp dir: closing the pool stops it
+        return lease.lab
 
     @property
     def lab(self) -> Lab | None:
@@ -183,13 +177,11 @@ class LabPool:
     def close(self) -> None:
         """Stop the lab if this pool started it, and remove its temporary directory."""
         try:
-            if self._lab is not None and self._owns:
-                self._lab.down()
+            if self._lease is not None:
+                self._lease.close()
         finally:
             self._lab = None
-            if self._tmp is not None:
-                self._tmp.cleanup()
-                self._tmp = None
+            self._lease = None
 
     def __enter__(self) -> LabPool:
         return self

@@ -29,6 +29,6 @@ while it runs), `summary` (summary.json and its verdicts), `revocation`, `compar
 
 from __future__ import annotations
 
-from .cli import main
+from .command import main
 
 __all__ = ["main"]

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..api import Lab
-from ..stamp import stamp as lab_stamp
-from ..state import SERVERS
+from ..engine.stamp import stamp as lab_stamp
+from ..engine.state import SERVERS
 from .locust_process import Say
 
 Measure = Callable[[argparse.Namespace, Lab, Say], tuple[int, Path, dict[str, Any]]]
@@ -186,7 +186,7 @@ def compare(args: argparse.Namespace, lab: Lab, measure: Measure, say: Say) -> i
 
 
 def stamp(command: str) -> dict[str, str]:
-    """What ran, and when, at which commit, on which machine (lab.stamp)."""
+    """What ran, and when, at which commit, on which machine (lab.engine.stamp)."""
     return {"command": command, **lab_stamp()}
 
 

@@ -6,7 +6,6 @@ process: it is started, watched and stopped by pid (its own process group).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
 import re
@@ -19,7 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..api import Lab
-from ..state import REPO_ROOT, LabError
+from ..engine import processes
+from ..engine.durations import seconds
+from ..engine.state import REPO_ROOT, LabError
 
 #: Scenario name -> locustfile under loadtests/.
 SCENARIOS = {
@@ -43,12 +44,10 @@ Say = Callable[[str], None]
 
 def parse_duration(text: str) -> float:
     """Locust's run-time syntax ('90', '30s', '2m', '1h30m') in seconds."""
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    parts = re.findall(r"(\d+)\s*([hms])", text)
-    if not parts or "".join(n + u for n, u in parts) != re.sub(r"\s", "", text):
-        raise LabError(f"run time {text!r}: use e.g. 30s, 2m, 1h30m")
-    return float(sum(int(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts))
+    try:
+        return seconds(text)
+    except ValueError:
+        raise LabError(f"run time {text!r}: use e.g. 30s, 2m, 1h30m") from None
 
 
 def scaling_seconds(args: Namespace) -> float:
@@ -148,22 +147,6 @@ def progress_line(elapsed: float, planned: float, row: dict[str, str] | None) ->
     )
 
 
-def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    """Signal Locust and its worker processes (its own process group, started by us)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, sig)
-
-
-def stop_within(proc: subprocess.Popen, sig: int, seconds: float) -> None:
-    """Signal Locust's group, and SIGKILL it if it has not exited within `seconds`."""
-    stop_group(proc, sig)
-    try:
-        proc.wait(seconds)
-    except subprocess.TimeoutExpired:
-        stop_group(proc, signal.SIGKILL)
-        proc.wait(5)
-
-
 def run_locust(
     command: list[str],
     env: dict[str, str],
@@ -205,10 +188,10 @@ def run_locust(
                     next_progress = now + 5
                 if now > deadline:
                     say("Locust overran its run time by far: stopping it")
-                    stop_within(proc, signal.SIGTERM, 15)
+                    processes.terminate(proc, signal.SIGTERM, 15, group=True)
         except KeyboardInterrupt:
             say("interrupted: stopping Locust (it still writes its reports)")
-            stop_within(proc, signal.SIGINT, 30)
+            processes.terminate(proc, signal.SIGINT, 30, group=True)
     for line in new_warnings(log_path, echoed):
         say(f"locust: {line}")
     return proc.returncode, cpu_warnings(log_path)

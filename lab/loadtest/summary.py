@@ -19,7 +19,7 @@ from ..api import Lab
 from . import phases
 from .locust_csv import read_stats
 from .locust_process import CSV_PREFIX, Say
-from .revocation import revocation_summary
+from .revocation_result import revocation_summary
 from .watch import RunWatch
 
 #: A steady state shorter than this (seconds) is too short to trust its percentiles.

@@ -18,9 +18,9 @@ from typing import Any
 
 import psutil
 
-from .. import haproxy
 from ..api import Lab
-from ..state import LabError
+from ..engine import haproxy
+from ..engine.state import LabError
 
 #: A process at or above this share of one core (percent) is saturated.
 SATURATED_PERCENT = 85.0

@@ -10,9 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lab.latency_proxy import start_proxy, stop_proxy
-from lab.processes import free_port
 from tests.support.contract import SERVERS, AuthActions, Server, close_app
+from tests.support.redis_proc import free_port, start_proxy, stop_proxy
 from tests.support.settings import base_config
 
 #: The store-heavy modules run once more with Redis 0.2 ms away, behind the lab's latency proxy:

@@ -2,12 +2,10 @@
 
 import pytest
 
-from lab.state import LabConfig, LabError
 from servers.core.config import (
     GROUPS,
     REPO_ROOT,
     ConfigError,
-    Settings,
     declared,
     load_settings,
 )
@@ -99,14 +97,3 @@ def test_the_documented_settings_table_is_printed_from_the_declarations():
     # If this fails: paste `python -m servers.core.settings_docs --markdown` into the doc.
     doc = (REPO_ROOT / "docs" / "configuration.md").read_text()
     assert markdown_table() in doc
-
-
-def test_the_lab_refuses_a_misspelt_server_setting_before_starting_anything():
-    with pytest.raises(LabError, match="SESSION_IDLE_TIMOUT is no server setting: did you mean"):
-        LabConfig(env={"SESSION_IDLE_TIMEOUT": "2", "SESSION_IDLE_TIMOUT": "2"}).validate()
-
-
-def test_the_lab_offers_exactly_the_servers_choices_and_defaults():
-    assert LabConfig().session_store == Settings().session_store
-    assert (LabConfig().jwt_mode, LabConfig().algorithm) == (Settings().jwt_mode, "HS256")
-    assert LabConfig().bcrypt_rounds == Settings().bcrypt_rounds

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from lab import Lab
+from tests.support import shared_lab as shared_experiment_lab
 
 #: What every lab test starts from unless it says otherwise.
 BASELINE: dict[str, Any] = {
@@ -50,3 +51,11 @@ def lab_as(shared_lab: Lab) -> Callable[..., Lab]:
 def lab(lab_as: Callable[..., Lab]) -> Lab:
     """The shared lab in its baseline configuration, every process running."""
     return lab_as()
+
+
+@pytest.fixture(scope="session")
+def experiment_lab() -> Iterator[Lab]:
+    """The lab shared with the notebook tests (AUTHLAB_EXPERIMENT_LAB points at it)."""
+    lab = shared_experiment_lab.acquire()
+    yield lab
+    shared_experiment_lab.release()

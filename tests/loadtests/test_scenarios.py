@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lab import Lab
-from lab.state import REPO_ROOT
+from lab.engine.state import REPO_ROOT
 from servers.jwt_server.tokens import DEFAULT_LEEWAY
 
 pytestmark = pytest.mark.lab

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from lab.processes import free_port
+from tests.support.redis_proc import free_port
 from tests.support.settings import TEST_SECRET
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,13 +14,12 @@ Five measurements, each from real processes, each in its own module:
   memory;
 - `outage`: what each replica answers, every 50 ms, across a Redis outage longer than the bound.
 
-`study` runs them all, `tables` prints them, `cli` is the command:
+`study` runs them all, `tables` prints them, `command` is the command:
 
     python -m lab.experiments.push            # quick scale, prints the tables, stamped
     AUTHLAB_SCALE=full python -m lab.experiments.push --json push.json
 """
 
-from .cli import main
 from .configs import CONFIGS, LONG_TTL, SLOW, long_lived
 from .footprint import memory, restart_warmup, warmup
 from .outage import outage, outage_summary, outage_table
@@ -36,7 +35,6 @@ __all__ = [
     "SLOW",
     "config_windows",
     "long_lived",
-    "main",
     "memory",
     "outage",
     "outage_summary",

@@ -1,5 +1,5 @@
 """`python -m lab.experiments.push`: see cli.py."""
 
-from .cli import main
+from .command import main
 
 raise SystemExit(main())

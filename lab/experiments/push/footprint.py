@@ -8,7 +8,7 @@ import time
 import tracemalloc
 from typing import Any
 
-from ...redis_server import RedisProcess
+from ...store.redis_server import RedisProcess
 from ..actors import Client, register
 from ..labs import LabPool
 from .configs import long_lived

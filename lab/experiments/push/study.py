@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...stamp import stamp as lab_stamp
+from ...engine.stamp import stamp as lab_stamp
 from ..labs import LabPool
-from ..scale import Scale
+from ..sizes import Scale
 from .configs import CONFIGS, long_lived
 from .footprint import memory, restart_warmup, warmup
 from .outage import outage
@@ -34,5 +34,5 @@ def study(pool: LabPool, progress=print) -> dict[str, Any]:
 
 
 def stamp(scale: Scale) -> dict[str, Any]:
-    """Which commit, when, on what machine (lab.stamp), and at which scale."""
+    """Which commit, when, on what machine (lab.engine.stamp), and at which scale."""
     return {**lab_stamp(), "scale": scale.name, "replicas": scale.replicas}

@@ -1,0 +1,1 @@
+"""`python -m lab bench`: wrk runs against contestants, verdicts, tables (command.py)."""

@@ -1,0 +1,244 @@
+"""`python -m lab demo stolen-cookie`: the stolen-cookie scenario, narrated, for a live class.
+
+    python -m lab demo stolen-cookie                       # both servers, logout, pauses
+    python -m lab demo stolen-cookie --server jwt --action revoke --no-pause
+    python -m lab demo stolen-cookie --server jwt --jwt-mode refresh   # the stolen refresh token
+    python -m lab demo stolen-cookie --browser             # the same story in a web page
+
+The victim logs in, the attacker copies the cookie, both are in; the victim logs out (or changes
+the password, or an admin revokes the account); the attacker tries again on every replica, and
+each server gets a verdict. In refresh mode it then plays the stolen refresh token: the attacker
+refreshes with it, the victim's browser refreshes with its now-spent one, the server sees a
+token reused and revokes the whole family. It uses the running lab (`python -m lab up`) if
+there is one (switching its JWT mode if `--jwt-mode` asks), and otherwise starts a private one
+for the demo and stops it at the end. Colours only on a terminal (and never with NO_COLOR set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from ..api import Lab
+from ..attach import attach_or_start
+from ..engine.state import JWT_MODES
+from ..experiments.actors import Client, probe, register
+from ..experiments.labs import mode_of, refresh_grace
+from ..experiments.revocation import perform_action
+from .narrator import Narrator
+
+ACTIONS = {
+    "logout": "the victim logs out",
+    "password": "the victim changes the password, from the browser whose cookie was copied",
+    "revoke": "an administrator revokes every session of the victim",
+}
+
+
+def _short(value: str, keep: int = 28) -> str:
+    return value if len(value) <= keep * 2 else f"{value[:keep]}...{value[-8:]}"
+
+
+def run_server(lab: Lab, server: str, action: str, say: Narrator) -> dict[str, Any]:
+    """The scenario on one server; returns its verdict."""
+    mode = mode_of(lab, server)
+    url = lab.url(server)
+    title = f"{server} server ({mode})"
+    say.say()
+    say.say("=" * 72, "dim")
+    say.say(f"The {title}, behind HAProxy at {url}", "bold")
+    say.say("=" * 72, "dim")
+
+    say.step("The victim logs in")
+    account = register(url, "victim")
+    victim = Client(url, "victim")
+    response = victim.login(account)
+    for header in response.raw.headers.getlist("Set-Cookie"):
+        say.say(f"   Set-Cookie: {_short(header, 40)}", "dim")
+    say.say(f"   The victim ({account.email}) holds {len(victim.cookies())} cookie(s).")
+
+    say.step("The attacker copies the cookie (malware, a shared computer, a leaked log...)")
+    attacker = victim.steal()
+    for name, value in attacker.cookies().items():
+        say.say(f"   {name} = {_short(value)}")
+
+    say.step("Both are in")
+    say.result("victim", probe(victim), "GET /auth/me")
+    say.result("attacker", probe(attacker), "GET /auth/me")
+
+    say.step(ACTIONS[action][0].upper() + ACTIONS[action][1:])
+    answer, acted_on = perform_action(lab, server, action, victim, account)
+    say.say(f"   handled by {acted_on}; the API answers:")
+    for key in ("revoked", "valid_until", "message"):
+        if key in answer:
+            say.say(f"     {key}: {answer[key]}", "dim")
+    done_at = time.time()
+
+    say.step("The attacker tries again, through the balancer and on every replica directly")
+    say.result("attacker", probe(attacker), "GET /auth/me via LB")
+    replicas = [r for r in lab.replicas(server) if r.running]
+    accepted = []
+    for rep in replicas:
+        outcome = probe(attacker, base=rep.url)
+        say.result("attacker", outcome, f"{rep.replica_id} directly")
+        if outcome["status"] == 200:
+            accepted.append(rep.replica_id)
+    if mode == "refresh":
+        say.step("The attacker also holds the refresh token: it tries to mint a new access token")
+        say.refresh("attacker", attacker.refresh())
+    victim.close()
+    attacker.close()
+    verdict = _verdict(server, mode, action, accepted, len(replicas), answer, done_at)
+    if mode == "refresh":
+        verdict["reuse"] = refresh_theft(lab, say)
+    return verdict
+
+
+def refresh_theft(lab: Lab, say: Narrator) -> bool:
+    """The stolen refresh token, used: rotation, reuse detection, the family revoked."""
+    url = lab.jwt_url
+    say.say()
+    say.say("The stolen refresh token (rotation and reuse detection)", "bold")
+    say.step("A new victim logs in; the attacker copies both cookies, the refresh token too")
+    account = register(url, "victim")
+    victim = Client(url, "victim")
+    victim.login(account)
+    attacker = victim.steal()
+    for name, value in attacker.cookies().items():
+        say.say(f"   {name} = {_short(value)}")
+    say.step("The attacker refreshes with the stolen refresh token")
+    say.refresh("attacker", attacker.refresh())
+    say.say(
+        "   The server rotated it: the attacker now holds the newest pair, the victim a spent one."
+    )
+    grace = refresh_grace(lab)
+    say.say(
+        f"   (waiting {grace + 0.5:g} s: within {grace:g} s a second refresh is forgiven as "
+        "a second tab)",
+        "dim",
+    )
+    time.sleep(grace + 0.5)
+    say.step("The victim's browser refreshes, as it does every few minutes")
+    reuse = victim.refresh()
+    say.refresh("victim", reuse)
+    if reuse["error"] == "refresh_token_reused":
+        say.say(
+            "   A spent token came back: someone holds a copy. The whole family is revoked.",
+            "yellow",
+        )
+    say.step("The attacker tries to refresh again")
+    again = attacker.refresh()
+    say.refresh("attacker", again)
+    say.say("   Both must log in again; the access tokens already issued live until their exp.")
+    victim.close()
+    attacker.close()
+    return reuse["status"] == 401 and again["status"] == 401
+
+
+def _verdict(
+    server: str,
+    mode: str,
+    action: str,
+    accepted: list[str],
+    replicas: int,
+    answer: dict[str, Any],
+    done_at: float,
+) -> dict[str, Any]:
+    label = f"{server} ({mode})"
+    if not accepted:
+        text = f"{label}: after '{action}' the stolen copy is dead on all {replicas} replicas."
+        return {"server": server, "mode": mode, "safe": True, "text": text}
+    text = (
+        f"{label}: after '{action}' the stolen copy still works on {len(accepted)} of "
+        f"{replicas} replicas"
+    )
+    until = answer.get("valid_until")
+    if until:
+        left = datetime.fromisoformat(until).timestamp() - done_at
+        local = datetime.fromisoformat(until).astimezone().strftime("%H:%M:%S")
+        text += f", until {local} ({left:.0f} s after the {action}), as the API said."
+    else:
+        text += ", although the API said it was revoked."
+    return {"server": server, "mode": mode, "safe": False, "text": text, "until": until}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """`python -m lab demo` flags."""
+    parser = argparse.ArgumentParser(
+        prog="python -m lab demo",
+        description="Narrated attack scenarios on the lab, for a live class.",
+    )
+    parser.add_argument("scenario", choices=["stolen-cookie"], help="the scenario to play")
+    parser.add_argument("--server", choices=["session", "jwt", "both"], default="both")
+    parser.add_argument("--action", choices=list(ACTIONS), default="logout")
+    parser.add_argument(
+        "--jwt-mode",
+        choices=JWT_MODES,
+        help="run the JWT server in this mode (default: as it runs)",
+    )
+    parser.add_argument("--no-pause", action="store_true", help="do not wait for Enter")
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="serve the demo as a web page instead (`python -m lab console`)",
+    )
+    parser.add_argument(
+        "--state-dir", help="the lab to use (default: the running .lab/ lab, else a private one)"
+    )
+    parser.add_argument(
+        "--replicas", type=int, default=3, help="replicas of a private lab (default 3)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Play the scenario; exit 0 whatever the verdicts (they are the lesson, not a failure)."""
+    args = build_parser().parse_args(argv)
+    if args.browser:
+        from .console import main as console_main
+
+        console = ["--open"] + (["--state-dir", args.state_dir] if args.state_dir else [])
+        return console_main(console)
+    say = Narrator(out or sys.stdout, pause=not args.no_pause)
+    servers = ["session", "jwt"] if args.server == "both" else [args.server]
+    lease = attach_or_start(
+        args.state_dir,
+        prefix="authlab-demo-",
+        starting=lambda _: say.say(
+            f"No lab is running: starting a private one with {args.replicas} replicas...", "dim"
+        ),
+        replicas=args.replicas,
+        bcrypt_rounds=4,
+        access_ttl=60,
+        jwt_mode=args.jwt_mode or "stateless",
+    )
+    with lease:
+        lab = lease.lab
+        if not lease.started:
+            say.say(f"Using the running lab in {lab.state_dir}.", "dim")
+            if args.jwt_mode and args.jwt_mode != lab.config.jwt_mode and "jwt" in servers:
+                say.say(f"Switching its JWT server to {args.jwt_mode} mode...", "dim")
+                lab.reconfigure(jwt_mode=args.jwt_mode)
+        verdicts = [run_server(lab, server, args.action, say) for server in servers]
+    say.wait()
+    say.say()
+    say.say("Verdict", "bold")
+    for v in verdicts:
+        say.say(
+            ("   SAFE    " if v["safe"] else "   EXPOSED ") + v["text"],
+            "green" if v["safe"] else "red",
+        )
+        if "reuse" in v:
+            caught = "detected, family revoked" if v["reuse"] else "NOT detected"
+            say.say(f"   REUSE   jwt (refresh): a stolen refresh token used: {caught}.",
+                    "green" if v["reuse"] else "red")  # fmt: skip
+    now = datetime.now(UTC).strftime("%H:%M:%S UTC")
+    say.say(f"({now}; run again with --action logout|password|revoke)", "dim")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

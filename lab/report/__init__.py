@@ -1,0 +1,1 @@
+"""`python -m lab report`: runs the phases, builds the sentences, renders the page (command.py)."""

@@ -1,0 +1,1 @@
+"""Redis topologies (single, Sentinel), the Redis processes, and the latency proxy with its cost."""
