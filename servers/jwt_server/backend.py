@@ -9,7 +9,6 @@ and says plainly, per mode, what a logout can and cannot revoke (see modes/).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Request
@@ -20,12 +19,13 @@ from ..core.redis_client import confirm_revocation, make_redis
 from .config import DEFAULT_ACCESS_TTL
 from .cookies import BadCredential, TokenCookies
 from .keys import KeyRing
+from .kit import TokenKit
 from .modes import MODES, Mode
-from .tokens import InvalidToken, IssuedToken, TokenCodec, user_from_claims
+from .tokens import InvalidToken, TokenCodec, user_from_claims
 
 
 class TokenBackend(AuthBackend):
-    """JSON Web Tokens, in one of three modes (JWT_MODE)."""
+    """JSON Web Tokens in one of four modes (JWT_MODE): the signature here, the rest in the mode."""
 
     mechanism = "jwt"
 
@@ -43,7 +43,9 @@ class TokenBackend(AuthBackend):
         # Stateless mode never calls Redis to authenticate; /health still reports it (the
         # login rate limits live there).
         self.redis = make_redis(settings.redis_url, settings)
-        self.strategy: Mode = MODES[settings.jwt_mode](self)
+        # The mode gets what it needs in a kit, and never calls back into the backend.
+        kit = TokenKit(settings, self.codec, self.cookies, self.access_ttl, self.redis)
+        self.strategy: Mode = MODES[settings.jwt_mode](kit)
 
     @property
     def mode(self) -> str:
@@ -58,23 +60,6 @@ class TokenBackend(AuthBackend):
         from .views import register_views
 
         register_views(app, self)
-
-    # --- issuing ------------------------------------------------------------------------------
-
-    def mint(self, user: dict[str, Any], now: float | None = None, **extra: Any) -> IssuedToken:
-        """Sign an access token for a user."""
-        return self.codec.issue(user, self.access_ttl, now=now, **extra)
-
-    def deliver(self, issued: IssuedToken, *cookies: Cookie) -> Issued:
-        """The access token as a cookie (plus `cookies`), and in the body for Bearer clients."""
-        return Issued(
-            (*cookies, self.cookies.access(issued.token, self.access_ttl)),
-            {"access_token": issued.token, "token_type": "Bearer", "expires_in": self.access_ttl},
-        )
-
-    def copy_valid_until(self, exp: float) -> datetime:
-        """Until when a copy of a token expiring at `exp` is accepted (the leeway included)."""
-        return datetime.fromtimestamp(exp + self.leeway, UTC)
 
     # --- the AuthBackend interface -------------------------------------------------------------
 
