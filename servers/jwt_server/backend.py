@@ -15,6 +15,7 @@ from flask import Flask, Request
 
 from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Revocation
 from ..core.config import ConfigError, Settings
+from ..core.epoch import LOST_CODE, EpochGuard
 from ..core.redis_client import confirm_revocation, make_redis
 from .config import DEFAULT_ACCESS_TTL
 from .cookies import BadCredential, TokenCookies
@@ -43,8 +44,17 @@ class TokenBackend(AuthBackend):
         # Stateless mode never calls Redis to authenticate; /health still reports it (the
         # login rate limits live there).
         self.redis = make_redis(settings.redis_url, settings)
+        # A mode that keeps revocations in Redis notices when Redis loses them (core/epoch.py);
+        # stateless mode has nothing to lose, JWT_REVOCATION_GUARD=off is the naive denylist.
+        self.guard = (
+            EpochGuard(self.redis, settings.replica_id)
+            if settings.jwt_mode != "stateless" and settings.jwt_revocation_guard == "on"
+            else None
+        )
+        if self.guard is not None:
+            self.guard.probe()  # the epoch now, if Redis answers (else at the first request)
         # The mode gets what it needs in a kit, and never calls back into the backend.
-        kit = TokenKit(settings, self.codec, self.cookies, self.access_ttl, self.redis)
+        kit = TokenKit(settings, self.codec, self.cookies, self.access_ttl, self.redis, self.guard)
         self.strategy: Mode = MODES[settings.jwt_mode](kit)
 
     @property
@@ -80,6 +90,10 @@ class TokenBackend(AuthBackend):
         round_trips = self.strategy.round_trips
         if reason is not None:
             return AuthCheck(None, round_trips, reason)
+        # The mode's check has just read the store's epoch (or knows it): a token issued before
+        # the store lost its data cannot be checked against the revocations it lost.
+        if self.guard is not None and self.guard.stale(claims.get("sep")):
+            return AuthCheck(None, round_trips, self.guard.refusal(), LOST_CODE)
         principal = Principal(
             user=user_from_claims(claims),
             credential_id=claims.get("fam") or claims["jti"],
@@ -113,7 +127,20 @@ class TokenBackend(AuthBackend):
         return self.cookies.expired()
 
     def store_up(self) -> bool:
-        return self.strategy.store_up()
+        # Guarded, /health reads the epoch marker instead of a PING: the same one round trip,
+        # and a replica whose requests never read Redis (refresh mode) learns of a loss here.
+        return self.guard.probe() if self.guard is not None else self.strategy.store_up()
 
     def health(self) -> dict[str, Any]:
         return self.strategy.health()
+
+    def revocation_store(self) -> dict[str, Any] | None:
+        if self.guard is not None:
+            return self.guard.status()
+        if self.mode == "stateless":
+            return None  # no store: nothing to lose, and nothing is ever promised revoked
+        return {
+            "guard": "off",
+            "message": "JWT_REVOCATION_GUARD=off: if Redis loses its data, every revocation "
+            "it held is undone and nobody is told.",
+        }

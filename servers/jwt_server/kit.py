@@ -15,6 +15,7 @@ import redis
 
 from ..core.backend import Cookie, Issued
 from ..core.config import Settings
+from ..core.epoch import EpochGuard
 from .cookies import TokenCookies
 from .tokens import IssuedToken, TokenCodec
 
@@ -30,14 +31,21 @@ class TokenKit:
     access_ttl: int
     #: The Redis client (stateless mode: only /health and the login rate limits use it).
     redis: redis.Redis
+    #: The store's epoch (JWT_REVOCATION_GUARD=on, modes with a store); None: nothing guarded.
+    guard: EpochGuard | None = None
 
     @property
     def leeway(self) -> float:
         """Seconds of clock skew tolerated on exp/nbf."""
         return self.codec.leeway
 
-    def mint(self, user: dict[str, Any], now: float | None = None, **extra: Any) -> IssuedToken:
-        """Sign an access token for a user."""
+    def mint(
+        self, user: dict[str, Any], now: float | None = None, epoch: str | None = None, **extra: Any
+    ) -> IssuedToken:
+        """Sign an access token for a user; guarded, it names the store's epoch (`sep`), read
+        now unless the caller just read it (a refresh reads it inside its script)."""
+        if self.guard is not None:
+            extra["sep"] = epoch or self.guard.read()
         return self.codec.issue(user, self.access_ttl, now=now, **extra)
 
     def deliver(self, issued: IssuedToken, *cookies: Cookie) -> Issued:

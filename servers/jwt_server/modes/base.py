@@ -34,6 +34,15 @@ class Mode(ABC):
     def __init__(self, kit: TokenKit):
         self.kit = kit
 
+    def naive(self, message: str) -> str:
+        """The message, plus what the naive denylist (JWT_REVOCATION_GUARD=off) cannot see."""
+        if self.kit.guard is not None:
+            return message
+        return (
+            f"{message} (JWT_REVOCATION_GUARD=off: should Redis lose its data, restarted empty "
+            "or flushed, this revocation is undone and no one is told.)"
+        )
+
     def check(self, claims: dict[str, Any]) -> str | None:
         """Why a validly signed token is refused anyway, or None."""
         return None

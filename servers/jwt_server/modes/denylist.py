@@ -34,7 +34,7 @@ class DenylistMode(Mode):
 
     def __init__(self, kit: TokenKit):
         super().__init__(kit)
-        self.store = DenylistStore(kit.redis)
+        self.store = DenylistStore(kit.redis, kit.guard)
 
     def check(self, claims: dict[str, Any]) -> str | None:
         return self.store.check(claims["jti"], int(claims["sub"]), float(claims["iat"]))
@@ -44,7 +44,7 @@ class DenylistMode(Mode):
         self.store.deny(jti, principal.expires_at + self.kit.leeway - time.time())
         return Revocation(
             revoked=True,
-            message=(
+            message=self.naive(
                 "The token's id (jti) is on the denylist: this token, and any copy of it, is "
                 "refused from now on."
             ),
@@ -55,7 +55,7 @@ class DenylistMode(Mode):
         self.store.cut(user_id, cut_time(), self.kit.access_ttl + self.kit.leeway + 1)
         return Revocation(
             revoked=True,
-            message=(
+            message=self.naive(
                 "Every token of this user issued until now is refused from now on (a per-user "
                 "'revoked before' time in Redis)."
             ),

@@ -61,6 +61,9 @@ class PushMode(Mode):
             # Older entries only concern tokens that have expired.
             horizon=kit.access_ttl + kit.leeway + 1,
             label=settings.replica_id,
+            # Every read of the feed reads the store's epoch too: a replica started after the
+            # stream was lost refuses the tokens it can no longer check (core/epoch.py).
+            guard=kit.guard,
         )
         self.feed.start()
         self._local = threading.local()
@@ -86,7 +89,7 @@ class PushMode(Mode):
         if delivery.applied_everywhere:
             return Revocation(
                 revoked=True,
-                message=f"{done} Every live replica confirmed it has applied it.",
+                message=self.naive(f"{done} Every live replica confirmed it has applied it."),
             )
         until = min(delivery.settled_by, lives_until)
         if until <= time.time():

@@ -46,6 +46,9 @@ class RefreshMode(Mode):
         # server ran in another mode): revoking a session must be able to name it.
         if not isinstance(claims.get("fam"), str):
             return "This token belongs to no session of this server: log in again."
+        guard = self.kit.guard
+        if guard is not None and guard.current is None:
+            guard.read()  # Redis did not answer at start: learn the epoch once (503 if down)
         return None
 
     def _report(self, count: int, latest_exp: float, done: str) -> Revocation:
@@ -96,6 +99,9 @@ class RefreshMode(Mode):
         successor, now = new_refresh_token(), now_ms()
         access_exp = expiry(now, self.kit.access_ttl)
         rotation = self.store.rotate(presented, successor, now, access_exp)
+        epoch = self.observe(rotation.epoch)
+        if rotation.outcome == "unknown" and self.lost_recently():
+            raise self.kit.guard.refuse()  # type: ignore[union-attr]
         if rotation.outcome == "reuse":
             log.warning(
                 "refresh token reuse: family %s of user %s revoked",
@@ -121,10 +127,22 @@ class RefreshMode(Mode):
             self.store.revoke(rotation.user_id, rotation.family)
             raise ApiError(401, "unauthorized", "This account no longer exists.")
         issued = self.kit.deliver(
-            self.kit.mint(user, now=now, fam=rotation.family),
+            self.kit.mint(user, now=now, epoch=epoch, fam=rotation.family),
             self.kit.cookies.refresh(successor, self.store.refresh_ttl),
         )
         return Issued(issued.cookies, {"user": user, **issued.body})
+
+    def observe(self, marker: str | None) -> str | None:
+        """The store's epoch, as the rotation script read it (None: not guarded)."""
+        guard = self.kit.guard
+        return None if guard is None else self.store.call(guard.observe, marker)
+
+    def lost_recently(self) -> bool:
+        """Whether the store lost its data within a refresh lifetime: an unknown refresh token
+        is then most likely one it lost, and the client is told so."""
+        guard = self.kit.guard
+        lost_at = guard.lost_at if guard is not None else None
+        return lost_at is not None and time.time() - lost_at < self.store.refresh_ttl
 
     def logout(self, principal: Principal) -> Revocation:
         family_exp = self.store.revoke(principal.user_id, principal.credential_id)
