@@ -107,11 +107,15 @@ class EpochGuard:
         return epoch
 
     def read(self) -> str:
-        """Read the marker now (one GET): the epoch a new credential is issued under."""
+        """Read the marker now (one GET): the epoch a new credential is issued under. While
+        Redis is down, the last one seen: such a token is refused later if the store comes back
+        without its data, never accepted wrongly; with none seen yet, 503."""
         try:
             return self.observe(self.client.get(EPOCH_KEY))
         except REDIS_DOWN:
-            raise StoreUnavailable(DOWN_MESSAGE) from None
+            if self.current is None:
+                raise StoreUnavailable(DOWN_MESSAGE) from None
+            return self.current
 
     def probe(self) -> bool:
         """For /health: read the marker instead of a PING (same one round trip)."""

@@ -179,3 +179,17 @@ def test_stateless_mode_promises_nothing_and_has_no_store_to_lose(replicas, logi
     logout = client.post("/auth/logout").get_json()
     assert logout["revoked"] is False and logout["valid_until"]
     assert "revocation_store" not in app.test_client().get("/health").get_json()
+
+
+def test_a_login_while_redis_is_down_names_the_last_epoch_seen(replicas, login, redis_server):
+    """Logging in needs no Redis in denylist mode: the token names the last epoch this process
+    saw, so a store that comes back empty refuses it, and one that comes back whole accepts it."""
+    app = started(replicas, "denylist", "r-1")
+    login(app)  # registers Ada while the store is up
+    redis_server.stop()
+    try:
+        client, body = login(app)
+    finally:
+        redis_server.start()  # empty
+    refused = bearer(app, body["access_token"])
+    assert refused.get_json()["error"] == "revocation_state_lost"
