@@ -53,6 +53,8 @@ class AuthCheck:
     round_trips: int = 0
     #: Why there is no principal, in a sentence for the 401.
     reason: str = "Log in first: this request carries no valid credential."
+    #: The 401's error code (`revocation_state_lost`: the store lost data, log in again).
+    code: str = "unauthorized"
 
 
 @dataclass(frozen=True)
@@ -203,3 +205,7 @@ class AuthBackend(ABC):
     def health(self) -> dict[str, Any]:
         """More for /health: a replica that pushes state says whether its feed is current."""
         return {}
+
+    def revocation_store(self) -> dict[str, Any] | None:
+        """For /health: the store's epoch and the last loss of data seen (None: no store)."""
+        return None

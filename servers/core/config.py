@@ -234,6 +234,15 @@ class Settings:
         min=0,
         max=300,
     )
+    jwt_revocation_guard: str = setting(
+        "on",
+        "on: the denylist, push and refresh modes notice when Redis lost its data (restarted"
+        " empty, flushed: an epoch marker, docs/security.md) and refuse every token issued"
+        " before with 401 revocation_state_lost. off: the naive denylist, for the lesson: a"
+        " store that restarts empty un-revokes every logged-out token.",
+        group="JWT server",
+        choices=("on", "off"),
+    )
     jwt_refresh_grace: float = setting(
         5.0,
         "Refresh mode: seconds in which a second refresh with the same token is forgiven (two"

@@ -115,6 +115,7 @@ def authenticate() -> Principal | None:
         g.auth_checked = True
         g.principal = check.principal
         g.auth_reason = check.reason
+        g.auth_code = check.code
     return g.principal
 
 
@@ -133,7 +134,7 @@ def login_required(view: Callable) -> Callable:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any):
         if authenticate() is None:
-            raise ApiError(401, "unauthorized", g.auth_reason)
+            raise ApiError(401, g.auth_code, g.auth_reason)
         return view(*args, **kwargs)
 
     return wrapped

@@ -44,14 +44,18 @@ def health():
     """Always 200 while the process serves; the store's state is reported, not a failed check
     (HAProxy must not pull every replica when Redis blips: they would all go down together)."""
     b = backend()
+    # The store first: guarded, its check reads the epoch marker that the report below shows.
+    store = "up" if b.store_up() else "down"
     feed = b.health()
+    epoch = b.revocation_store()
     return jsonify(
         status="ok",
         mechanism=b.mechanism,
         mode=b.mode,
         replica=current_app.config["AUTHLAB"].replica_id,
-        store="up" if b.store_up() else "down",
+        store=store,
         **({"feed": feed} if feed else {}),
+        **({"revocation_store": epoch} if epoch else {}),
     )
 
 

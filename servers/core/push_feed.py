@@ -41,6 +41,7 @@ from typing import Any
 
 import redis
 
+from .epoch import EPOCH_KEY, EpochGuard
 from .errors import StoreUnavailable
 from .redis_client import REDIS_DOWN, SOCKET_TIMEOUT, make_redis
 
@@ -91,8 +92,11 @@ class PushFeed:
         ack_wait: float,
         horizon: float,
         label: str = "",
+        guard: EpochGuard | None = None,
     ):
         self.url = url
+        #: Reads the store's epoch marker with every read of the stream (core/epoch.py).
+        self.guard = guard
         self.stream = stream
         self.acks_key = stream + ":acks"
         self.apply = apply
@@ -178,11 +182,17 @@ class PushFeed:
     def read(self, client: redis.Redis, block: bool) -> int:
         """One XREAD from the last applied entry; apply what came. Returns entries applied."""
         began_mono, began_wall = time.monotonic(), time.time()
-        answer = client.xread(
-            {self.stream: self.last_id},
-            count=BATCH,
-            block=int(self.block * 1000) if block else None,
-        )
+        streams, block_ms = {self.stream: self.last_id}, int(self.block * 1000) if block else None
+        if self.guard is None:
+            answer = client.xread(streams, count=BATCH, block=block_ms)
+        else:
+            # The marker after the read, in the same round trip: a store that lost its data
+            # before or during this read is seen before the read is trusted.
+            pipe = client.pipeline(transaction=False)
+            pipe.xread(streams, count=BATCH, block=block_ms)
+            pipe.get(EPOCH_KEY)
+            answer, marker = pipe.execute()
+            self.guard.observe(marker)
         entries = answer[0][1] if answer else []
         with self._lock:
             for entry_id, fields in entries:

@@ -1,7 +1,8 @@
 """The JWT server: the same API as the session server, with the state in a signed token.
 
 JWT_MODE picks how much the server remembers: nothing (stateless), the revoked tokens
-(denylist) or refresh-token families (refresh). Run it with gunicorn:
+(denylist, or push: in every replica's memory) or refresh-token families (refresh). Run it with
+gunicorn:
 `gunicorn 'servers.jwt_server:create_app()'`.
 """
 

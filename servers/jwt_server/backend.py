@@ -9,23 +9,24 @@ and says plainly, per mode, what a logout can and cannot revoke (see modes/).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Request
 
 from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Revocation
 from ..core.config import ConfigError, Settings
+from ..core.epoch import LOST_CODE, EpochGuard
 from ..core.redis_client import confirm_revocation, make_redis
 from .config import DEFAULT_ACCESS_TTL
 from .cookies import BadCredential, TokenCookies
 from .keys import KeyRing
+from .kit import TokenKit
 from .modes import MODES, Mode
-from .tokens import InvalidToken, IssuedToken, TokenCodec, user_from_claims
+from .tokens import InvalidToken, TokenCodec, user_from_claims
 
 
 class TokenBackend(AuthBackend):
-    """JSON Web Tokens, in one of three modes (JWT_MODE)."""
+    """JSON Web Tokens in one of four modes (JWT_MODE): the signature here, the rest in the mode."""
 
     mechanism = "jwt"
 
@@ -43,7 +44,18 @@ class TokenBackend(AuthBackend):
         # Stateless mode never calls Redis to authenticate; /health still reports it (the
         # login rate limits live there).
         self.redis = make_redis(settings.redis_url, settings)
-        self.strategy: Mode = MODES[settings.jwt_mode](self)
+        # A mode that keeps revocations in Redis notices when Redis loses them (core/epoch.py);
+        # stateless mode has nothing to lose, JWT_REVOCATION_GUARD=off is the naive denylist.
+        self.guard = (
+            EpochGuard(self.redis, settings.replica_id)
+            if settings.jwt_mode != "stateless" and settings.jwt_revocation_guard == "on"
+            else None
+        )
+        if self.guard is not None:
+            self.guard.probe()  # the epoch now, if Redis answers (else at the first request)
+        # The mode gets what it needs in a kit, and never calls back into the backend.
+        kit = TokenKit(settings, self.codec, self.cookies, self.access_ttl, self.redis, self.guard)
+        self.strategy: Mode = MODES[settings.jwt_mode](kit)
 
     @property
     def mode(self) -> str:
@@ -58,23 +70,6 @@ class TokenBackend(AuthBackend):
         from .views import register_views
 
         register_views(app, self)
-
-    # --- issuing ------------------------------------------------------------------------------
-
-    def mint(self, user: dict[str, Any], now: float | None = None, **extra: Any) -> IssuedToken:
-        """Sign an access token for a user."""
-        return self.codec.issue(user, self.access_ttl, now=now, **extra)
-
-    def deliver(self, issued: IssuedToken, *cookies: Cookie) -> Issued:
-        """The access token as a cookie (plus `cookies`), and in the body for Bearer clients."""
-        return Issued(
-            (*cookies, self.cookies.access(issued.token, self.access_ttl)),
-            {"access_token": issued.token, "token_type": "Bearer", "expires_in": self.access_ttl},
-        )
-
-    def copy_valid_until(self, exp: float) -> datetime:
-        """Until when a copy of a token expiring at `exp` is accepted (the leeway included)."""
-        return datetime.fromtimestamp(exp + self.leeway, UTC)
 
     # --- the AuthBackend interface -------------------------------------------------------------
 
@@ -95,6 +90,10 @@ class TokenBackend(AuthBackend):
         round_trips = self.strategy.round_trips
         if reason is not None:
             return AuthCheck(None, round_trips, reason)
+        # The mode's check has just read the store's epoch (or knows it): a token issued before
+        # the store lost its data cannot be checked against the revocations it lost.
+        if self.guard is not None and self.guard.stale(claims.get("sep")):
+            return AuthCheck(None, round_trips, self.guard.refusal(), LOST_CODE)
         principal = Principal(
             user=user_from_claims(claims),
             credential_id=claims.get("fam") or claims["jti"],
@@ -128,7 +127,20 @@ class TokenBackend(AuthBackend):
         return self.cookies.expired()
 
     def store_up(self) -> bool:
-        return self.strategy.store_up()
+        # Guarded, /health reads the epoch marker instead of a PING: the same one round trip,
+        # and a replica whose requests never read Redis (refresh mode) learns of a loss here.
+        return self.guard.probe() if self.guard is not None else self.strategy.store_up()
 
     def health(self) -> dict[str, Any]:
         return self.strategy.health()
+
+    def revocation_store(self) -> dict[str, Any] | None:
+        if self.guard is not None:
+            return self.guard.status()
+        if self.mode == "stateless":
+            return None  # no store: nothing to lose, and nothing is ever promised revoked
+        return {
+            "guard": "off",
+            "message": "JWT_REVOCATION_GUARD=off: if Redis loses its data, every revocation "
+            "it held is undone and nobody is told.",
+        }

@@ -17,6 +17,7 @@ from flask import Flask, Request
 
 from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Revocation
 from ..core.config import Settings
+from ..core.epoch import EpochGuard
 from ..core.redis_client import confirm_revocation, make_redis
 from .cookies import STORE_KEY_HEX, SessionCookie, new_session_id, store_key
 from .stores import CachedStore, MemoryStore, RedisStore, SessionRecord, SessionStore
@@ -44,7 +45,12 @@ class SessionBackend(AuthBackend):
     def _make_store(settings: Settings) -> SessionStore:
         if settings.session_store == "memory":
             return MemoryStore()
-        redis_store = RedisStore(make_redis(settings.redis_url, settings))
+        client = make_redis(settings.redis_url, settings)
+        redis_store = RedisStore(client)
+        # Sessions die with the store (safe), but /health says when it lost them, and the cached
+        # store empties its memory then (core/epoch.py).
+        redis_store.guard = EpochGuard(client, settings.replica_id)
+        redis_store.guard.probe()
         if settings.session_store == "cached":
             return CachedStore(
                 redis_store,
@@ -194,7 +200,12 @@ class SessionBackend(AuthBackend):
         return (self.cookie.expired(),)
 
     def store_up(self) -> bool:
-        return self.store.ping()
+        guard = self.store.guard
+        return guard.probe() if guard is not None else self.store.ping()
 
     def health(self) -> dict[str, Any]:
         return self.store.health()
+
+    def revocation_store(self) -> dict[str, Any] | None:
+        guard = self.store.guard
+        return guard.status() if guard is not None else None

@@ -52,8 +52,10 @@ def test_with_the_reader_running_redis_sees_only_the_feed(replicas, login, redis
     calls = count_commands(
         redis_server.client(), lambda: [client.get("/auth/me") for _ in range(N)]
     )
-    # The reader's blocking XREAD and its acknowledgement, a few per second, never per request.
-    assert set(calls) <= {"xread", "hset"}
+    # The reader's blocking XREAD and its acknowledgement, a few per second, never per request;
+    # the store's epoch marker is read in the same round trip as each XREAD (core/epoch.py).
+    assert set(calls) <= {"xread", "hset", "get"}
+    assert calls.get("get", 0) <= calls.get("xread", 0)
 
 
 @pytest.mark.parametrize("action", ["logout", "logout-all", "password", "admin"])
@@ -121,8 +123,12 @@ def test_past_the_bound_a_replica_without_redis_refuses(replicas, login, redis_s
         assert feed["state"] == "stale" and feed["age_s"] > 0.5
     finally:
         redis_server.start()
-    # Redis is back (empty): the replica reads the feed again and serves.
-    assert client.get("/auth/me").status_code == 200
+    # Redis is back, empty: the replica reads the feed again, sees that the store lost its
+    # data (core/epoch.py), and refuses the token issued before; a new login is served.
+    lost = client.get("/auth/me")
+    assert lost.status_code == 401
+    assert lost.get_json()["error"] == "revocation_state_lost"
+    assert login(app)[0].get("/auth/me").status_code == 200
 
 
 def test_a_revocation_redis_cannot_record_is_a_503_not_a_claim(replicas, login, redis_server):

@@ -56,7 +56,10 @@ def test_denylist_fails_closed_and_recovers(make_app, login, redis_server):
         assert forged.status_code == 401
     finally:
         redis_server.start()
-    assert client.get("/auth/me").status_code == 200  # no restart needed
+    # Redis came back empty: the token from before cannot be checked against the denylist it
+    # lost, so it is refused (test_store_loss.py); a new login works, no restart needed.
+    assert client.get("/auth/me").get_json()["error"] == "revocation_state_lost"
+    assert login(app)[0].get("/auth/me").status_code == 200
 
 
 def test_refresh_mode_serves_access_tokens_and_503s_the_rest(make_app, login, redis_server):

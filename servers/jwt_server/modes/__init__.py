@@ -1,4 +1,4 @@
-"""The three JWT modes: what a logout can revoke, how soon, and what each request costs.
+"""The four JWT modes: what a logout can revoke, how soon, and what each request costs.
 
 | mode      | logout                         | revocation takes effect      | Redis per request |
 |-----------|--------------------------------|------------------------------|-------------------|

@@ -12,7 +12,7 @@ from ...core.backend import Issued, Principal, Revocation
 from ...core.redis_store import ping
 
 if TYPE_CHECKING:
-    from ..backend import TokenBackend
+    from ..kit import TokenKit
 
 
 def iso(moment: datetime) -> str:
@@ -21,7 +21,8 @@ def iso(moment: datetime) -> str:
 
 
 class Mode(ABC):
-    """What differs between the modes; the backend does the rest."""
+    """What differs between the modes: the backend checks the signature and delegates the rest
+    here; a mode works with its kit and never calls back into the backend."""
 
     #: JWT_MODE value, reported by /health.
     name: str = ""
@@ -30,8 +31,17 @@ class Mode(ABC):
     #: Why there is no session list in this mode (modes that keep none).
     untracked_message: str = ""
 
-    def __init__(self, backend: TokenBackend):
-        self.backend = backend
+    def __init__(self, kit: TokenKit):
+        self.kit = kit
+
+    def naive(self, message: str) -> str:
+        """The message, plus what the naive denylist (JWT_REVOCATION_GUARD=off) cannot see."""
+        if self.kit.guard is not None:
+            return message
+        return (
+            f"{message} (JWT_REVOCATION_GUARD=off: should Redis lose its data, restarted empty "
+            "or flushed, this revocation is undone and no one is told.)"
+        )
 
     def check(self, claims: dict[str, Any]) -> str | None:
         """Why a validly signed token is refused anyway, or None."""
@@ -39,7 +49,7 @@ class Mode(ABC):
 
     def login(self, user: dict[str, Any], request: Request) -> Issued:
         """The credentials of a fresh login."""
-        return self.backend.deliver(self.backend.mint(user))
+        return self.kit.deliver(self.kit.mint(user))
 
     @abstractmethod
     def logout(self, principal: Principal) -> Revocation:
@@ -67,4 +77,4 @@ class Mode(ABC):
 
     def store_up(self) -> bool:
         """Whether Redis answers (stateless mode too: the login rate limits live there)."""
-        return ping(self.backend.redis)
+        return ping(self.kit.redis)

@@ -13,7 +13,7 @@ from ..tokens import now_ms
 from .base import Mode
 
 if TYPE_CHECKING:
-    from ..backend import TokenBackend
+    from ..kit import TokenKit
 
 
 def cut_time() -> float:
@@ -32,19 +32,19 @@ class DenylistMode(Mode):
         "Log out everywhere (POST /auth/logout-all) to revoke every token at once."
     )
 
-    def __init__(self, backend: TokenBackend):
-        super().__init__(backend)
-        self.store = DenylistStore(backend.redis)
+    def __init__(self, kit: TokenKit):
+        super().__init__(kit)
+        self.store = DenylistStore(kit.redis, kit.guard)
 
     def check(self, claims: dict[str, Any]) -> str | None:
         return self.store.check(claims["jti"], int(claims["sub"]), float(claims["iat"]))
 
     def logout(self, principal: Principal) -> Revocation:
         jti = principal.token_id or principal.credential_id  # a token's jti is required
-        self.store.deny(jti, principal.expires_at + self.backend.leeway - time.time())
+        self.store.deny(jti, principal.expires_at + self.kit.leeway - time.time())
         return Revocation(
             revoked=True,
-            message=(
+            message=self.naive(
                 "The token's id (jti) is on the denylist: this token, and any copy of it, is "
                 "refused from now on."
             ),
@@ -52,10 +52,10 @@ class DenylistMode(Mode):
 
     def revoke_user(self, user_id: int) -> Revocation:
         # Tokens issued before the cut die; the cut is kept while such a token may live.
-        self.store.cut(user_id, cut_time(), self.backend.access_ttl + self.backend.leeway + 1)
+        self.store.cut(user_id, cut_time(), self.kit.access_ttl + self.kit.leeway + 1)
         return Revocation(
             revoked=True,
-            message=(
+            message=self.naive(
                 "Every token of this user issued until now is refused from now on (a per-user "
                 "'revoked before' time in Redis)."
             ),
@@ -63,5 +63,5 @@ class DenylistMode(Mode):
 
     def renew(self, principal: Principal, request: Request) -> Issued:
         # Minted at a cut time taken after the revocation's: on the live side of it.
-        issued = self.backend.deliver(self.backend.mint(principal.user, now=cut_time()))
+        issued = self.kit.deliver(self.kit.mint(principal.user, now=cut_time()))
         return Issued(issued.cookies, issued.body, "This client received a new token.")

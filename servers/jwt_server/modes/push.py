@@ -28,7 +28,7 @@ from .base import Mode, iso
 from .denylist import cut_time
 
 if TYPE_CHECKING:
-    from ..backend import TokenBackend
+    from ..kit import TokenKit
 
 #: Shown on a 503 when the feed is stale and Redis does not answer.
 FEED_LOST = (
@@ -48,9 +48,9 @@ class PushMode(Mode):
         "Log out everywhere (POST /auth/logout-all) to revoke every token at once."
     )
 
-    def __init__(self, backend: TokenBackend):
-        super().__init__(backend)
-        settings = backend.settings
+    def __init__(self, kit: TokenKit):
+        super().__init__(kit)
+        settings = kit.settings
         self.state = RevocationState()
         self.feed = PushFeed(
             settings.redis_url,
@@ -59,8 +59,11 @@ class PushMode(Mode):
             stale_after=settings.push_stale_after,
             ack_wait=settings.push_ack_wait,
             # Older entries only concern tokens that have expired.
-            horizon=backend.access_ttl + backend.leeway + 1,
+            horizon=kit.access_ttl + kit.leeway + 1,
             label=settings.replica_id,
+            # Every read of the feed reads the store's epoch too: a replica started after the
+            # stream was lost refuses the tokens it can no longer check (core/epoch.py).
+            guard=kit.guard,
         )
         self.feed.start()
         self._local = threading.local()
@@ -86,7 +89,7 @@ class PushMode(Mode):
         if delivery.applied_everywhere:
             return Revocation(
                 revoked=True,
-                message=f"{done} Every live replica confirmed it has applied it.",
+                message=self.naive(f"{done} Every live replica confirmed it has applied it."),
             )
         until = min(delivery.settled_by, lives_until)
         if until <= time.time():
@@ -104,7 +107,7 @@ class PushMode(Mode):
 
     def logout(self, principal: Principal) -> Revocation:
         jti = principal.token_id or principal.credential_id  # a token's jti is required
-        lives_until = principal.expires_at + self.backend.leeway
+        lives_until = principal.expires_at + self.kit.leeway
         delivery = self.publish({"kind": "token", "jti": jti, "until": lives_until})
         return self.report(
             delivery, lives_until, "The token's id (jti) was pushed to every replica's memory."
@@ -113,7 +116,7 @@ class PushMode(Mode):
     def revoke_user(self, user_id: int) -> Revocation:
         # As in denylist mode: tokens issued before the cut die (it is 1 ms ahead of now).
         cut = cut_time()
-        lives_until = cut + self.backend.access_ttl + self.backend.leeway + 1
+        lives_until = cut + self.kit.access_ttl + self.kit.leeway + 1
         delivery = self.publish(
             {"kind": "user", "uid": user_id, "cut": repr(cut), "until": lives_until}
         )
@@ -126,7 +129,7 @@ class PushMode(Mode):
 
     def renew(self, principal: Principal, request: Request) -> Issued:
         # Minted at a cut time taken after the revocation's: on the live side of it.
-        issued = self.backend.deliver(self.backend.mint(principal.user, now=cut_time()))
+        issued = self.kit.deliver(self.kit.mint(principal.user, now=cut_time()))
         return Issued(issued.cookies, issued.body, "This client received a new token.")
 
     def health(self) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from ..tokens import expiry, now_ms
 from .base import Mode, iso
 
 if TYPE_CHECKING:
-    from ..backend import TokenBackend
+    from ..kit import TokenKit
 
 log = logging.getLogger(__name__)
 
@@ -36,23 +36,24 @@ class RefreshMode(Mode):
     name = "refresh"
     round_trips = FamilyStore.round_trips
 
-    def __init__(self, backend: TokenBackend):
-        super().__init__(backend)
-        settings = backend.settings
-        self.store = FamilyStore(
-            backend.redis, settings.refresh_token_ttl, settings.jwt_refresh_grace
-        )
+    def __init__(self, kit: TokenKit):
+        super().__init__(kit)
+        settings = kit.settings
+        self.store = FamilyStore(kit.redis, settings.refresh_token_ttl, settings.jwt_refresh_grace)
 
     def check(self, claims: dict[str, Any]) -> str | None:
         # Every access token of this mode belongs to a family (e.g. not one minted while the
         # server ran in another mode): revoking a session must be able to name it.
         if not isinstance(claims.get("fam"), str):
             return "This token belongs to no session of this server: log in again."
+        guard = self.kit.guard
+        if guard is not None and guard.current is None:
+            guard.read()  # Redis did not answer at start: learn the epoch once (503 if down)
         return None
 
     def _report(self, count: int, latest_exp: float, done: str) -> Revocation:
         """`done`, plus the honest part: access tokens already issued live until they expire."""
-        until = self.backend.copy_valid_until(latest_exp)
+        until = self.kit.copy_valid_until(latest_exp)
         if until <= datetime.now(UTC):
             return Revocation(revoked=True, count=count, message=f"{done} No access token is left.")
         return Revocation(
@@ -75,7 +76,7 @@ class RefreshMode(Mode):
         """A new family: its first refresh token and an access token naming it."""
         refresh_token, now = new_refresh_token(), now_ms()
         family = new_family_id()
-        issued = self.backend.mint(user, now=now, fam=family)
+        issued = self.kit.mint(user, now=now, fam=family)
         self.store.create(
             family,
             int(user["id"]),
@@ -85,19 +86,22 @@ class RefreshMode(Mode):
             (request.user_agent.string or "")[:200],
             request.remote_addr or "",
         )
-        return self.backend.deliver(
-            issued, self.backend.cookies.refresh(refresh_token, self.store.refresh_ttl)
+        return self.kit.deliver(
+            issued, self.kit.cookies.refresh(refresh_token, self.store.refresh_ttl)
         )
 
     def refresh(self, request: Request) -> Issued:
         """POST /auth/refresh: rotate the refresh token and issue a new access token. Every
         refusal is an ApiError (401): the browser's cookies are left as they are."""
-        presented = self.backend.cookies.read_refresh(request)
+        presented = self.kit.cookies.read_refresh(request)
         if presented is None:
             raise ApiError(401, "unauthorized", "No refresh token: log in first.")
         successor, now = new_refresh_token(), now_ms()
-        access_exp = expiry(now, self.backend.access_ttl)
+        access_exp = expiry(now, self.kit.access_ttl)
         rotation = self.store.rotate(presented, successor, now, access_exp)
+        epoch = self.observe(rotation.epoch)
+        if rotation.outcome == "unknown" and self.lost_recently():
+            raise self.kit.guard.refuse()  # type: ignore[union-attr]
         if rotation.outcome == "reuse":
             log.warning(
                 "refresh token reuse: family %s of user %s revoked",
@@ -122,11 +126,23 @@ class RefreshMode(Mode):
         if user is None:
             self.store.revoke(rotation.user_id, rotation.family)
             raise ApiError(401, "unauthorized", "This account no longer exists.")
-        issued = self.backend.deliver(
-            self.backend.mint(user, now=now, fam=rotation.family),
-            self.backend.cookies.refresh(successor, self.store.refresh_ttl),
+        issued = self.kit.deliver(
+            self.kit.mint(user, now=now, epoch=epoch, fam=rotation.family),
+            self.kit.cookies.refresh(successor, self.store.refresh_ttl),
         )
         return Issued(issued.cookies, {"user": user, **issued.body})
+
+    def observe(self, marker: str | None) -> str | None:
+        """The store's epoch, as the rotation script read it (None: not guarded)."""
+        guard = self.kit.guard
+        return None if guard is None else self.store.call(guard.observe, marker)
+
+    def lost_recently(self) -> bool:
+        """Whether the store lost its data within a refresh lifetime: an unknown refresh token
+        is then most likely one it lost, and the client is told so."""
+        guard = self.kit.guard
+        lost_at = guard.lost_at if guard is not None else None
+        return lost_at is not None and time.time() - lost_at < self.store.refresh_ttl
 
     def logout(self, principal: Principal) -> Revocation:
         family_exp = self.store.revoke(principal.user_id, principal.credential_id)
@@ -141,7 +157,7 @@ class RefreshMode(Mode):
         if not latest_exp:
             # Not on record (Redis lost its data, or no login for a refresh lifetime): assume
             # the worst rather than claim that nothing can still be working.
-            latest_exp = time.time() + self.backend.access_ttl
+            latest_exp = time.time() + self.kit.access_ttl
         return self._report(
             count, latest_exp, f"Every refresh-token session of this user was revoked ({count})."
         )
@@ -175,7 +191,7 @@ class RefreshMode(Mode):
             "message": (
                 "Each session is a refresh-token family; last_seen is its last refresh. Revoking "
                 "one takes effect at its next refresh: its access token keeps working for at "
-                f"most {self.backend.access_ttl} s."
+                f"most {self.kit.access_ttl} s."
             ),
         }
 

@@ -21,7 +21,7 @@ class StatelessMode(Mode):
     )
 
     def logout(self, principal: Principal) -> Revocation:
-        until = self.backend.copy_valid_until(principal.expires_at)
+        until = self.kit.copy_valid_until(principal.expires_at)
         return Revocation(
             revoked=False,
             valid_until=until,
@@ -32,7 +32,7 @@ class StatelessMode(Mode):
         )
 
     def revoke_user(self, user_id: int) -> Revocation:
-        until = self.backend.copy_valid_until(time.time() + self.backend.access_ttl)
+        until = self.kit.copy_valid_until(time.time() + self.kit.access_ttl)
         return Revocation(
             revoked=False,
             valid_until=until,

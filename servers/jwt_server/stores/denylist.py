@@ -5,13 +5,18 @@ Layout (both keys expire by themselves once no token they could refuse is still 
     revoked-before:<uid>   epoch seconds (ms precision); the user's tokens issued before it die
 
 One MGET reads both for a request: the server is stateful again, exactly like the session
-server, which also costs one round trip. That is the lesson of this mode.
+server, which also costs one round trip. That is the lesson of this mode. Guarded
+(JWT_REVOCATION_GUARD=on), the same MGET reads the store's epoch marker too (core/epoch.py): a
+store that lost its denylist is noticed at the first request after, at no extra round trip.
 """
 
 from __future__ import annotations
 
 import math
 
+import redis
+
+from ...core.epoch import EPOCH_KEY, EpochGuard
 from ...core.redis_store import RedisBacked
 
 DENY_PREFIX = "deny:"
@@ -33,9 +38,18 @@ class DenylistStore(RedisBacked):
     round_trips = 1
     down_message = DOWN_MESSAGE
 
+    def __init__(self, client: redis.Redis, guard: EpochGuard | None = None):
+        super().__init__(client)
+        self.guard = guard
+        self.epoch_keys = [EPOCH_KEY] if guard is not None else []
+
     def check(self, jti: str, user_id: int, issued_at: float) -> str | None:
-        """Why this token is refused, or None. One round trip, and it writes nothing."""
-        denied, cut = self.call(self.client.mget, [DENY_PREFIX + jti, CUT_PREFIX + str(user_id)])
+        """Why this token is refused, or None. One round trip, and it writes nothing (unless
+        the epoch marker is gone: then the guard starts a new epoch)."""
+        keys = [DENY_PREFIX + jti, CUT_PREFIX + str(user_id), *self.epoch_keys]
+        denied, cut, *marker = self.call(self.client.mget, keys)
+        if self.guard is not None:
+            self.call(self.guard.observe, marker[0])
         if denied:
             return "This token was revoked (logged out): log in again."
         if cut is not None and issued_at < float(cut):

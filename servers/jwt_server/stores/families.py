@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import redis
 
+from ...core.epoch import EPOCH_KEY
 from ...core.redis_store import INDEX_LUA, RedisBacked
 
 TOKEN_PREFIX = "rt:"  # noqa: S105 (a key prefix, not a secret)
@@ -70,18 +71,20 @@ return 1
 """
 )
 
-# KEYS: rt:<presented hash>, rt:<new hash>
+# KEYS: rt:<presented hash>, rt:<new hash>, the epoch marker (core/epoch.py)
 # ARGV: now, grace, new hash, refresh ttl, rt prefix, rfam prefix, ufam prefix, uexp prefix,
 #       access exp
+# Returns {outcome, family, user, epoch marker}: the marker is read in the same round trip.
 ROTATE_SCRIPT = (
     INDEX_LUA
     + RAISE_LATEST
     + """
+local epoch = redis.call('GET', KEYS[3])
 local raw = redis.call('GET', KEYS[1])
-if not raw then return {'unknown'} end
+if not raw then return {'unknown', false, false, epoch} end
 local rec = cjson.decode(raw)
 local fam = ARGV[6] .. rec.f
-if redis.call('EXISTS', fam) == 0 then return {'revoked', rec.f, rec.u} end
+if redis.call('EXISTS', fam) == 0 then return {'revoked', rec.f, rec.u, epoch} end
 local now = tonumber(ARGV[1])
 local active
 local outcome = 'rotated'
@@ -91,7 +94,7 @@ if rec.s == 'r' then
     redis.call('DEL', fam)
     redis.call('ZREM', ARGV[7] .. rec.u, rec.f)
     index_settle(ARGV[7] .. rec.u, now)
-    return {'reuse', rec.f, rec.u}
+    return {'reuse', rec.f, rec.u, epoch}
   end
   -- Within the grace (two tabs, a retried request): a sibling joins the family.
   active = (redis.call('HGET', fam, 'active') or '') .. ' ' .. ARGV[3]
@@ -117,7 +120,7 @@ redis.call('HSET', fam, 'active', active, 'last_seen', ARGV[1], 'exp', ARGV[9])
 redis.call('EXPIRE', fam, ARGV[4])
 index_add(ARGV[7] .. rec.u, rec.f, now + tonumber(ARGV[4]), now)
 raise_latest(ARGV[8] .. rec.u, ARGV[9], ARGV[4])
-return {outcome, rec.f, rec.u}
+return {outcome, rec.f, rec.u, epoch}
 """
 )
 
@@ -155,6 +158,8 @@ class Rotation:
     outcome: str
     family: str | None = None
     user_id: int | None = None
+    #: The store's epoch marker, read in the same script (None: there is none).
+    epoch: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -217,7 +222,7 @@ class FamilyStore(RedisBacked):
         new_hash = hash_token(successor)
         result = self.call(
             self._rotate,
-            keys=[TOKEN_PREFIX + hash_token(presented), TOKEN_PREFIX + new_hash],
+            keys=[TOKEN_PREFIX + hash_token(presented), TOKEN_PREFIX + new_hash, EPOCH_KEY],
             args=[
                 now,
                 self.grace,
@@ -230,10 +235,10 @@ class FamilyStore(RedisBacked):
                 access_exp,
             ],
         )
-        outcome, *rest = result
-        if not rest:
-            return Rotation(outcome)
-        return Rotation(outcome, rest[0], int(rest[1]))
+        outcome, family, user_id, *epoch = result
+        return Rotation(
+            outcome, family or None, int(user_id) if user_id else None, epoch[0] if epoch else None
+        )
 
     def revoke(self, user_id: int, family: str) -> float | None:
         """End one of the user's families; returns the exp of its latest access token, or None

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ...core.backend import Revocation
+from ...core.epoch import EpochGuard
 
 
 @dataclass
@@ -54,6 +55,8 @@ class SessionStore(ABC):
     shared: bool = True
     #: Store round trips an authenticated request costs (for Server-Timing).
     read_round_trips: int = 0
+    #: The Redis store's epoch (core/epoch.py): when the store lost its sessions; None: no Redis.
+    guard: EpochGuard | None = None
 
     @abstractmethod
     def create(self, key: str, record: SessionRecord, idle: int, max_per_user: int) -> list[str]:

@@ -10,7 +10,10 @@ How it stays correct (the same feed as the JWT server's push mode, servers/core/
 - memory is used only while the feed is current (PUSH_STALE_AFTER): past that, the cache is
   emptied and every read goes to Redis (one round trip), as the plain Redis store does;
 - a session read from Redis is cached only if no invalidation arrived during the read (a
-  generation counter), so a delete racing with a read cannot leave a dead session cached.
+  generation counter), so a delete racing with a read cannot leave a dead session cached;
+- every read of the feed also reads the store's epoch marker (core/epoch.py): when Redis lost
+  its data (restarted empty, flushed), the sessions it lost are dropped from memory too, so no
+  replica keeps serving a session the store no longer has.
 
 What it gives up: the idle timeout slides in Redis only when a cached session goes back to Redis
 (at most every TOUCH_EVERY seconds), so Redis may end an idle session up to that much early.
@@ -69,6 +72,7 @@ class CachedStore(SessionStore):
         label: str = "",
     ):
         self.redis = redis_store
+        self.guard = redis_store.guard
         self.touch_every = min(TOUCH_EVERY, idle / 10)
         self._cache: dict[str, Cached] = {}
         self._lock = threading.Lock()
@@ -82,7 +86,10 @@ class CachedStore(SessionStore):
             ack_wait=ack_wait,
             horizon=HORIZON,
             label=label,
+            guard=self.guard,
         )
+        if self.guard is not None:
+            self.guard.on_loss(self._forget_all)
         self.feed.start()
 
     @property  # type: ignore[override]
@@ -102,6 +109,12 @@ class CachedStore(SessionStore):
                 uid = fields.get("uid", "")
                 for key in [k for k, c in self._cache.items() if str(c.record.user_id) == uid]:
                     del self._cache[key]
+
+    def _forget_all(self) -> None:
+        """The store lost its data: nothing remembered from before may be served."""
+        with self._lock:
+            self._generation += 1
+            self._cache.clear()
 
     # --- reads ---------------------------------------------------------------------------------
 
