@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.haproxy import SHARED_CONFIG, argv, environment, executable
-from lab.processes import free_port
+from lab.engine.haproxy import SHARED_CONFIG, argv, environment, executable
+from lab.engine.processes import free_port
 from servers.core.errors import HTTP_CODES
 from tests.security.test_through_haproxy import assert_json_error, get, raw
 
