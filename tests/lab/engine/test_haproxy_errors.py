@@ -25,7 +25,7 @@ import pytest
 from lab.engine.haproxy import SHARED_CONFIG, argv, environment, executable
 from lab.engine.processes import free_port
 from servers.core.errors import HTTP_CODES
-from tests.security.test_through_haproxy import assert_json_error, get, raw
+from tests.lab.engine.test_through_haproxy import assert_json_error, get, raw
 
 ERRORS = SHARED_CONFIG.parent / "errors"
 
