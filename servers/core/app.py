@@ -37,8 +37,11 @@ def build_app(
     name: str,
     make_backend: Callable[[Settings], AuthBackend],
     test_config: dict[str, Any] | None = None,
+    install_views: Callable[[Flask, Any], None] | None = None,
 ) -> Flask:
-    """Defaults, then the environment, then test overrides; then the shared API on a backend."""
+    """Defaults, then the environment, then test overrides; then the shared API on a backend,
+    and the server's own routes (`install_views`: the app factory passes them, so a backend
+    never imports the views that use it)."""
     app = Flask(name)
     # Strict JSON bodies and bounded <int:> path ids, before any route exists.
     install_request_parsing(app)
@@ -74,5 +77,7 @@ def build_app(
     backend = make_backend(settings)
     app.extensions["authlab_backend"] = backend
     backend.init_app(app)
+    if install_views is not None:
+        install_views(app, backend)
     init_limiter(app)
     return app

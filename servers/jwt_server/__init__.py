@@ -14,10 +14,11 @@ from flask import Flask
 
 from ..core import build_app
 from .backend import TokenBackend
+from .views import register_views
 
 __all__ = ["TokenBackend", "create_app"]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The app factory: the shared API on the token backend."""
-    return build_app(__name__, TokenBackend, test_config)
+    return build_app(__name__, TokenBackend, test_config, install_views=register_views)

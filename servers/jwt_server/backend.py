@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request
+from flask import Request
 
 from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Revocation
 from ..core.config import ConfigError, Settings
@@ -65,11 +65,6 @@ class TokenBackend(AuthBackend):
     def leeway(self) -> float:
         """Seconds of clock skew tolerated on exp/nbf."""
         return self.codec.leeway
-
-    def init_app(self, app: Flask) -> None:
-        from .views import register_views
-
-        register_views(app, self)
 
     # --- the AuthBackend interface -------------------------------------------------------------
 

@@ -99,11 +99,6 @@ def test_no_module_of_the_lab_imports_itself_through_others():
     assert cycle(modules) is None, " -> ".join(cycle(modules) or [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17: the JWT server's backend and its modes import each other (two seams); "
-    "the servers' refactor removes it, and then this marker must go",
-)
 def test_no_module_of_the_servers_imports_itself_through_others():
     modules = graph(("servers",))
     assert len(modules) > 20
