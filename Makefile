@@ -9,8 +9,8 @@ PYTHON  := $(BIN)/python
 setup: system-packages $(VENV)/.installed  ## everything a fresh Debian machine needs
 
 # redis-server and haproxy run the lab, redis-sentinel its failover topology (`--redis
-# sentinel`), Chromium drives the browser tests, wrk loads `lab bench --http`, faketime skews a
-# replica's clock (`lab chaos`); install them only when missing (Debian/Ubuntu: apt).
+# sentinel`), Chromium drives the browser tests, wrk loads `lab bench --http`; install them
+# only when missing (Debian/Ubuntu: apt).
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
@@ -19,13 +19,12 @@ system-packages:
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
-	command -v faketime >/dev/null 2>&1 || missing="$$missing faketime"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  if command -v apt-get >/dev/null 2>&1; then \
 	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	    $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
-	  elif command -v brew >/dev/null 2>&1; then brew install $$(echo $$missing | sed 's/redis-sentinel//; s/redis-server/redis/; s/chromium-driver/chromedriver/; s/faketime/libfaketime/'); \
+	  elif command -v brew >/dev/null 2>&1; then brew install $$(echo $$missing | sed 's/redis-sentinel//; s/redis-server/redis/; s/chromium-driver/chromedriver/'); \
 	  else echo "please install:$$missing" >&2; exit 1; fi; \
 	fi
 

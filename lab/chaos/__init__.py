@@ -3,7 +3,7 @@ passwords and replay stolen copies; then a checker reads the history for every p
 
     schedule.py   the seeded fault schedule (what, when, for how long)
     faults.py     the injectors: flush, restart empty, kill the primary, a replica crash, a
-                  skewed clock (faketime), a partition that isolates the primary
+                  skewed clock, a partition that isolates the primary
     clients.py    the workload: each client owns one user and records every request it makes
     history.py    the recorded history (JSON lines: a header, operations, fault events)
     checker.py    reads a history, reports each promise broken

@@ -10,7 +10,10 @@ Three promises, as docs/chaos.md states them:
 - **refused_dishonestly**: a credential nobody revoked, and not expired, was refused (401/403)
   with an answer that does not say why: not JSON, or the generic `unauthorized`/`forbidden` code.
   An explained refusal (`revocation_state_lost`, `invalid_credentials`, ...) is honest.
-- **unclear_5xx**: a 5xx that is not a JSON 503 (an HTML page, a 500, a 502 or 504).
+- **unclear_5xx**: a 5xx that is not a clear JSON error: an HTML page, a body without the
+  `{"error", "message"}` shape, or a 500 (a bug, whatever its body). A JSON 503 (the store is
+  away: retry) is clear, and so are the edge's JSON 502 and 504 (a replica crashed or stalled
+  mid-request: deploy/errors/), which say what happened.
 
 Only what the history proves counts: a revocation whose request failed, or that overlapped the
 request, is a doubt (no refusal after it is flagged), never a confirmation.
@@ -26,6 +29,8 @@ from typing import Any
 
 #: Error codes that refuse without saying why: fine for a dead credential, not for a live one.
 GENERIC_REFUSALS = frozenset({"unauthorized", "forbidden"})
+#: The 5xx statuses a JSON error explains: the store away, the edge's bad gateway and timeout.
+CLEAR_5XX = frozenset({502, 503, 504})
 #: Seconds of slack around `valid_until` and `exp` (rounding, the clock of one machine).
 TOLERANCE = 1.0
 #: A credential is live at least this long after it was issued, whatever its `exp` says: a
@@ -154,7 +159,7 @@ def _judge(op: dict[str, Any], ledger: Ledger) -> tuple[str, str] | None:
     """(kind, why) when `op`'s answer broke a promise."""
     status = op["status"]
     body = op.get("body") if isinstance(op.get("body"), dict) else None
-    if status >= 500 and not (status == 503 and body and "error" in body):
+    if status >= 500 and not (status in CLEAR_5XX and body and "error" in body):
         return "unclear_5xx", f"{status} {'JSON' if body else 'not JSON'}"
     if op.get("cred") is None:
         return None

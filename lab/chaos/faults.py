@@ -8,8 +8,8 @@
   reached it; the crashed node rejoins as a replica.
 - `replica-restart`: SIGKILL one server replica while logouts are in flight (it waits for one,
   up to a second), then start it again.
-- `clock-skew`: restart one server replica under libfaketime (`faketime`, Debian's package),
-  its clock `offset` seconds ahead or behind, for `hold` seconds; then restart it right.
+- `clock-skew`: restart one server replica with its wall clock `offset` seconds ahead or
+  behind (lab/chaos/skew/sitecustomize.py), for `hold` seconds; then restart it right.
 - `partition`: the latency proxy black-holes the primary's traffic with the sentinels and the
   replica, while the servers' connections to it keep working; the sentinels promote the
   replica, and writes the servers still send to the isolated primary are lost when it heals.
@@ -17,57 +17,33 @@
 
 from __future__ import annotations
 
-import glob
 import shutil
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from .. import processes
 from ..api import Lab
 from ..state import LabError
 from .history import History
 from .schedule import Fault
 
-#: libfaketime's thread-safe build (gunicorn's gthread workers run threads).
-FAKETIME_GLOBS = (
-    "/usr/lib/*/faketime/libfaketimeMT.so.1",
-    "/usr/lib/faketime/libfaketimeMT.so.1",
-    "/usr/local/lib/faketime/libfaketimeMT.so.1",
-)
-FAKETIME_HINT = "clock-skew needs libfaketime: `make setup`, or: sudo apt-get install faketime"
+#: The directory whose `sitecustomize` skews a replica's clock (see its docstring).
+SKEW_PATH = Path(__file__).resolve().parent / "skew"
 #: Seconds a replica restart waits for a logout or password change to be in flight.
 REVOCATION_WAIT = 1.0
 
 
-def faketime_library() -> str | None:
-    """The path of libfaketimeMT, or None when it is not installed."""
-    for pattern in FAKETIME_GLOBS:
-        found = sorted(glob.glob(pattern))
-        if found:
-            return found[0]
-    return None
-
-
 def skewed_env(offset: int) -> dict[str, str]:
-    """The environment that starts a process with its clock `offset` seconds off."""
-    library = faketime_library()
-    if library is None:
-        raise LabError(FAKETIME_HINT)
-    return {
-        "LD_PRELOAD": library,
-        "FAKETIME": f"{offset:+d}s",
-        # Wall clock only: gunicorn's timeouts and Python's monotonic clock stay true.
-        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-        "FAKETIME_NO_CACHE": "1",
-    }
+    """The environment that starts a replica with its wall clock `offset` seconds off."""
+    return {"PYTHONPATH": str(SKEW_PATH), "AUTHLAB_CLOCK_SKEW": str(offset)}
 
 
 def available(name: str) -> str | None:
     """Why fault `name` cannot run on this machine, or None."""
-    if name == "clock-skew" and faketime_library() is None:
-        return FAKETIME_HINT
-    if name in ("kill-primary",) and shutil.which("redis-sentinel") is None:
-        return "kill-primary needs redis-sentinel"
+    if name in ("kill-primary", "partition") and shutil.which("redis-sentinel") is None:
+        return f"{name} needs redis-sentinel"
     return None
 
 
@@ -100,25 +76,41 @@ def _kill_primary(lab: Lab, fault: Fault, history: History) -> dict[str, Any]:
     return {"killed": killed, "promoted": promoted}
 
 
+def _kill(lab: Lab, server: str, index: int) -> None:
+    """SIGKILL a replica, and wait until its port is free: started again on another port, it
+    would make the lab restart HAProxy, and every client would see its frontend refuse."""
+    port = lab.replicas(server)[index - 1].port
+    lab.kill_replica(server, index)
+    deadline = time.monotonic() + 3
+    while port and processes.is_listening(port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def _replica_restart(lab: Lab, fault: Fault, history: History) -> dict[str, Any]:
     server, index = _replica(fault)
     deadline = time.monotonic() + REVOCATION_WAIT
     while not history.busy_with(("logout", "password")) and time.monotonic() < deadline:
         time.sleep(0.005)
     during = history.busy_with(("logout", "password"))
-    lab.kill_replica(server, index)
+    _kill(lab, server, index)
     time.sleep(fault.hold)
     lab.start_replica(server, index)
     return {"during_revocation": during}
 
 
 def _restart_gracefully(lab: Lab, server: str, index: int, env: dict[str, str] | None) -> None:
-    """Out of rotation, stopped, started (with `env`), back in: no request meets the restart."""
+    """Out of rotation, stopped, started (with `env`), back in: no request meets the restart.
+    If it does not start so, it starts as configured (the fault failed; the lab stays whole)."""
     lab.lb_disable(server, index)
     time.sleep(0.3)
-    lab.kill_replica(server, index)
+    _kill(lab, server, index)
     try:
         lab.start_replica(server, index, env=env)
+    except LabError:
+        if env is None:
+            raise
+        lab.start_replica(server, index)
+        raise
     finally:
         lab.lb_enable(server, index)
 
@@ -126,8 +118,10 @@ def _restart_gracefully(lab: Lab, server: str, index: int, env: dict[str, str] |
 def _clock_skew(lab: Lab, fault: Fault, history: History) -> dict[str, Any]:
     server, index = _replica(fault)
     _restart_gracefully(lab, server, index, skewed_env(int(fault.target["offset"])))
-    time.sleep(fault.hold)
-    _restart_gracefully(lab, server, index, None)
+    try:
+        time.sleep(fault.hold)
+    finally:
+        _restart_gracefully(lab, server, index, None)
     return {}
 
 

@@ -140,6 +140,8 @@ def _load_and_faults(
                 time.sleep(0.05)
             if not any(t.is_alive() for t in threads):
                 break  # out of operations: the rest of the schedule has no one to hurt
+            if history.now() + fault.hold > plan.seconds:
+                break  # slow restarts ate the time: the run stays as long as it was planned
             inject(lab, fault, history)
         while history.now() < plan.seconds and any(t.is_alive() for t in threads):
             time.sleep(0.05)

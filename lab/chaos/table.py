@@ -41,7 +41,7 @@ def render(reports: list[dict[str, Any]], seed: int) -> str:
     lines.append("")
     lines.append(
         "undone: a confirmed revocation later accepted; dishonest: a live credential refused "
-        "without a reason; unclear5xx: a 5xx that is not a JSON 503; '!' a fault that failed."
+        "without a reason; unclear5xx: a 5xx without a clear JSON error; '!' a fault that failed."
     )
     for report in reports:
         lines += details(report)
