@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -79,18 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _lab(args: argparse.Namespace, say) -> tuple[Lab, Any]:
-    """The running lab, else a private one (in $AUTHLAB_LAB_DIR when set, else a temp dir)."""
+def _lab(args: argparse.Namespace, say) -> tuple[Lab, Path | None]:
+    """The running lab, else a private one (in $AUTHLAB_LAB_DIR when set, else a temp dir,
+    returned to be removed)."""
     running = Lab.attach(resolve_state_dir())
     if running is not None:
         say(f"using the running lab in {running.state_dir} (its Redis will be flushed)")
         return running, None
     tmp = None
     if os.environ.get(STATE_DIR_ENV):
-        state_dir: Any = resolve_state_dir()
+        state_dir = resolve_state_dir()
     else:  # short: HAProxy's admin socket lives inside, and unix socket paths are ~100 bytes
-        tmp = tempfile.TemporaryDirectory(prefix="authlab-chaos-")
-        state_dir = tmp.name
+        tmp = state_dir = Path(tempfile.mkdtemp(prefix="authlab-chaos-"))
     say(f"starting a private lab ({args.replicas} replicas of each server) in {state_dir}")
     lab = Lab(state_dir=state_dir, replicas=args.replicas, bcrypt_rounds=4, log=None)
     return lab, tmp
@@ -129,11 +130,13 @@ def run(args: argparse.Namespace, seed: int, say) -> tuple[list[dict[str, Any]],
             reports.append(report)
             (out / "report.json").write_text(json.dumps(reports, indent=2) + "\n")
     finally:
-        if started and not args.keep_lab:
+        if started and args.keep_lab:
+            say(f"the lab keeps running: python -m lab --state-dir {lab.state_dir} down")
+        elif started:
             say("stopping the lab this run started")
             lab.down()
             if tmp is not None:
-                tmp.cleanup()
+                shutil.rmtree(tmp, ignore_errors=True)
     return reports, out
 
 
