@@ -188,7 +188,7 @@ def test_a_quick_seeded_run_records_faults_and_checks_the_history(
     shared_lab.reconfigure(replicas=2)
     monkeypatch.setenv(STATE_DIR_ENV, str(shared_lab.state_dir))  # attach to the test's lab
     code = main([
-        "--seed", str(SEED), "--minutes", "0.3", "--ops", "400", "--clients", "3",
+        "--seed", str(SEED), "--minutes", "0.25", "--ops", "400", "--clients", "3",
         "--servers", "jwt:denylist", "--topologies", "single",
         "--faults", "restart-empty,flush,replica-restart", "--max-faults", "3",
         "--results", str(tmp_path), "--quiet",
