@@ -4,15 +4,23 @@ alone), and one seeded quick run of `python -m lab chaos` end to end on a real l
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import redis
 
 from lab.chaos import schedule
 from lab.chaos.checker import check
 from lab.chaos.cli import main
 from lab.chaos.history import load
+from lab.processes import free_port, is_listening, wait_until
 from lab.state import STATE_DIR_ENV
 
 WALL_T0 = 1_800_000_000.0
@@ -173,6 +181,58 @@ def test_the_schedule_is_the_seeds():
     assert {f.name for f in schedule.plan(7, 600, "sentinel", "jwt", 2)} <= set(
         schedule.applicable("sentinel")
     )
+
+
+# -- the latency proxy's gate: a partition by kind of connection ---------------------------
+
+
+@pytest.fixture
+def gated_proxy(redis_server, tmp_path):
+    """A latency proxy in front of the private Redis, with a control file; stopped by pid."""
+    port, control = free_port(), tmp_path / "control.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab.latency_proxy", "--route", f"{port}:{redis_server.port}",
+         "--latency", "0ms", "--control", str(control)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_until(lambda: is_listening(port), 30, "the proxy")
+
+    def rules(*items: dict) -> None:
+        control.write_text(json.dumps({"rules": [{"route": port, **i} for i in items]}))
+        os.kill(proc.pid, signal.SIGUSR1)
+        time.sleep(0.3)  # the proxy reads the file on the signal
+
+    yield port, rules
+    proc.terminate()
+    proc.wait(5)
+
+
+def test_the_gate_cuts_off_sentinels_and_lets_the_servers_through(gated_proxy):
+    port, rules = gated_proxy
+    rules({"kinds": ["sentinel", "replica"], "action": "drop"})
+    server = redis.Redis(port=port, socket_timeout=1)
+    assert server.set("k", "v") and server.get("k") == b"v"
+    sentinel = redis.Redis(port=port, socket_timeout=0.5, client_name="sentinel-0123abcd-cmd")
+    with pytest.raises(redis.TimeoutError):
+        sentinel.ping()
+    rules()  # healed: a new connection of the sentinel goes through
+    again = redis.Redis(port=port, socket_timeout=1, client_name="sentinel-0123abcd-cmd")
+    assert again.ping()
+
+
+def test_the_gate_holds_and_then_delivers_in_order(gated_proxy):
+    port, rules = gated_proxy
+    client = redis.Redis(port=port, socket_timeout=5)
+    client.ping()  # connected (and classified: a client) before the rule
+    rules({"kinds": ["client"], "action": "hold", "directions": ["up"]})
+    answer: list = []
+    thread = threading.Thread(target=lambda: answer.append(client.incr("held")))
+    thread.start()
+    time.sleep(0.5)
+    assert answer == []  # held, not lost
+    rules()
+    thread.join(5)
+    assert answer == [1]
 
 
 # -- one seeded quick run, end to end --------------------------------------------------------
