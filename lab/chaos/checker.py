@@ -126,7 +126,7 @@ class Ledger:
 
     def dead_at(self, op: dict[str, Any]) -> Death | None:
         """The promise `op` (a 200 with a credential) broke, if it broke one."""
-        table = self.refresh_death if op["kind"] == "refresh" else self.death
+        table = self.refresh_death if op.get("path") == "/auth/refresh" else self.death
         death = table.get(op.get("cred") or "")
         return death if death is not None and op["start"] > death.at else None
 

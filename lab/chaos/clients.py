@@ -69,6 +69,8 @@ class Client:
     current: Credential | None = None
     stolen: list[Credential] = field(default_factory=list)
     issued: int = 0
+    #: Sessions whose logout was answered 200: their refresh token is dead, whatever else.
+    ended: set[str] = field(default_factory=set)
     http: requests.Session = field(default_factory=requests.Session)
 
     # -- one request, recorded ------------------------------------------------------------
@@ -151,13 +153,20 @@ class Client:
             self.current = None
 
     def replay(self) -> None:
-        """The attacker tries one of the copies it took, dead or alive."""
-        copy = self.rng.choice(self.stolen)
-        self.request("replay", "GET", "/auth/me", copy)
+        """The attacker tries one of the copies it took, dead or alive; in refresh mode now and
+        then a logged-out copy's refresh token (a live one would trip reuse detection, which
+        ends the victim's session on purpose)."""
+        ended = [c for c in self.stolen if c.session in self.ended]
+        if self.refresh_mode and ended and self.rng.random() < 0.3:
+            self.request("replay", "POST", "/auth/refresh", self.rng.choice(ended))
+            return
+        self.request("replay", "GET", "/auth/me", self.rng.choice(self.stolen))
 
     def logout(self) -> None:
         """Log out; the browser drops the credential, the attacker keeps its copy."""
         status, _ = self.request("logout", "POST", "/auth/logout", self.current)
+        if status == 200 and self.current is not None:
+            self.ended.add(self.current.session)
         if status in (200, 401):
             self.current = None
 

@@ -165,7 +165,7 @@ def test_a_refresh_with_a_logged_out_copy_is_refused_even_while_its_access_token
         login(1, 0.0, "c1.1"),
         use(2, "logout", 1.0, "c1.1", 200, logout_body),
         use(3, "replay", 2.0, "c1.1", 200, {"user": {}}),  # the access token: promised
-        use(4, "refresh", 2.5, "c1.1", 200, {"user": {}}),  # the refresh token: revoked
+        use(4, "replay", 2.5, "c1.1", 200, {"user": {}}, path="/auth/refresh"),  # revoked
     ]
     report = check(HEADER, history)
     assert report["broken"]["revocation_undone"] == 1
