@@ -111,7 +111,8 @@ class Ledger:
             at: float | None = op["end"]
         else:
             until = _wall_to_run(body.get("valid_until"), self.wall_t0)
-            at = None if until is None else until + TOLERANCE
+            # Never before the answer: a request sent earlier cannot break what it had not said.
+            at = None if until is None else max(op["end"], until + TOLERANCE)
         for cred in covered:
             if self.issued[cred].end > op["start"]:
                 continue  # issued while the revocation ran: no promise either way

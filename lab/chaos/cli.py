@@ -2,7 +2,7 @@
 
     python -m lab chaos --minutes 1 --seed 7                 every target, a minute each
     python -m lab chaos --ops 200 --minutes 0.4 --servers jwt:denylist --topologies single
-    python -m lab chaos --check results/<run>/jwt-denylist-single.history.jsonl
+    python -m lab chaos --check results/<run>/          (or some of its .history.jsonl files)
 
 It uses the running lab (reconfigured for each target, left running), or starts a private one
 in a temporary directory and stops it at the end. It writes results/<time>-chaos-s<seed>/: one
@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--replicas", type=int, default=2, help="replicas of each server in a private lab (2)")
     add("--results", type=Path, default=DEFAULT_RESULTS_DIR, help="(results/)")
     add("--keep-lab", action="store_true", help="leave a lab this run started running")
-    add("--check", type=Path, metavar="HISTORY", help="only check a saved history")
+    add("--check", type=Path, nargs="+", metavar="HISTORY",
+        help="only check saved histories (files, or a run's folder)")  # fmt: skip
     add("--quiet", action="store_true", help="no progress lines")
     return parser
 
@@ -97,11 +98,15 @@ def _lab(args: argparse.Namespace, say) -> tuple[Lab, Path | None]:
     return lab, tmp
 
 
-def _check_only(path: Path) -> int:
-    header, records = load(path)
-    report = check(header, records)
-    print(render([report], report["seed"]), end="")
-    return BROKEN if any(report["broken"].values()) else 0
+def _check_only(paths: list[Path]) -> int:
+    files = [f for p in paths for f in (sorted(p.glob("*.history.jsonl")) if p.is_dir() else [p])]
+    if not files:
+        print("chaos: no history to check", file=sys.stderr)
+        return 1
+    reports = [check(*load(f)) for f in files]
+    seeds = sorted({r["seed"] for r in reports})
+    print(render(reports, seeds[0] if len(seeds) == 1 else seeds), end="")
+    return BROKEN if any(any(r["broken"].values()) for r in reports) else 0
 
 
 def _plan(args: argparse.Namespace, seed: int) -> Plan:

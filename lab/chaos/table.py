@@ -31,9 +31,18 @@ def row(report: dict[str, Any]) -> list[str]:
     ]
 
 
-def render(reports: list[dict[str, Any]], seed: int) -> str:
+def render(reports: list[dict[str, Any]], seed: int | list[int]) -> str:
     """The whole report: the table, then each target's schedule and examples."""
-    lines = [f"chaos, seed {seed} (replay: python -m lab chaos --seed {seed} ...same flags)", ""]
+    if isinstance(seed, list):
+        lines = [
+            f"chaos, seeds {', '.join(map(str, seed))} (the seed of each: its report.json)",
+            "",
+        ]
+    else:
+        lines = [
+            f"chaos, seed {seed} (replay: python -m lab chaos --seed {seed} ...same flags)",
+            "",
+        ]
     rows = [list(HEADER), *(row(report) for report in reports)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     for cells in rows:

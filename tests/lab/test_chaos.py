@@ -90,6 +90,21 @@ def test_revoked_false_promises_only_until_valid_until():
     assert report["examples"]["revocation_undone"][0]["op"] == 4
 
 
+def test_a_valid_until_already_past_binds_only_from_the_answer_on():
+    """A replica whose clock is behind may promise a `valid_until` that is already over."""
+    past = datetime.fromtimestamp(WALL_T0 - 60.0, UTC).isoformat()
+    body = {"revoked": False, "valid_until": past, "message": "works until then"}
+    history = [
+        login(1, 0.0, "c1.1"),
+        use(2, "replay", 0.9, "c1.1", 200, {"user": {}}),  # sent before the logout: fine
+        use(3, "logout", 1.0, "c1.1", 200, body),
+        use(4, "replay", 2.0, "c1.1", 200, {"user": {}}),  # after: the promise is broken
+    ]
+    report = check(HEADER, history)
+    assert report["broken"]["revocation_undone"] == 1
+    assert report["examples"]["revocation_undone"][0]["op"] == 4
+
+
 def test_a_password_change_revokes_the_other_credentials_not_the_renewed_one():
     change = use(3, "password", 2.0, "c1.2", 200, {"password_changed": True, **REVOKED})
     change.update(issued="c1.3", issued_session="c1.3", issued_exp=None)
