@@ -47,6 +47,16 @@ def _targets(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _positive(kind: type):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0")
+        return value
+
+    return parse
+
+
 def _names(allowed: Sequence[str]):
     def parse(text: str) -> list[str]:
         names = [p.strip() for p in text.split(",") if p.strip()]
@@ -63,16 +73,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lab chaos", description=__doc__.split("\n")[0])
     add = parser.add_argument
     add("--seed", type=int, help="the schedule's and the clients' seed (default: random, printed)")
-    add("--minutes", type=float, default=1.0, help="per target (default 1; 0.3 for a quick run)")
-    add("--ops", type=int, help="at most this many operations per target (all clients)")
-    add("--clients", type=int, default=4, help="concurrent clients, one user each (default 4)")
-    add("--pace", type=float, default=0.05, help="seconds between a client's operations")
+    add(
+        "--minutes",
+        type=_positive(float),
+        default=1.0,
+        help="per target (default 1; 0.3 for a quick run)",
+    )
+    add("--ops", type=_positive(int), help="at most this many operations per target (all clients)")
+    add(
+        "--clients",
+        type=_positive(int),
+        default=4,
+        help="concurrent clients, one user each (default 4)",
+    )
+    add("--pace", type=_positive(float), default=0.05, help="seconds between a client's operations")
     add("--servers", type=_targets, help="server:mode list (default every one: "
         + ",".join(f"{s}:{m}" for s, m in TARGETS) + ")")  # fmt: skip
     add("--topologies", type=_names(TOPOLOGIES), default=list(TOPOLOGIES), help="single,sentinel")
     add("--faults", type=_names(list(schedule.FAULTS)), help="only these faults (default all)")
-    add("--max-faults", type=int, help="at most this many faults per target")
-    add("--replicas", type=int, default=2, help="replicas of each server in a private lab (2)")
+    add("--max-faults", type=_positive(int), help="at most this many faults per target")
+    add(
+        "--replicas",
+        type=_positive(int),
+        default=2,
+        help="replicas of each server in a private lab (2)",
+    )
     add("--results", type=Path, default=DEFAULT_RESULTS_DIR, help="(results/)")
     add("--keep-lab", action="store_true", help="leave a lab this run started running")
     add("--check", type=Path, nargs="+", metavar="HISTORY",
@@ -124,6 +149,7 @@ def run(args: argparse.Namespace, seed: int, say) -> tuple[list[dict[str, Any]],
     out.mkdir(parents=True, exist_ok=False)
     lab, tmp = _lab(args, say)
     started = tmp is not None or not lab.is_running()
+    original = lab.config
     reports = []
     try:
         if started:
@@ -135,9 +161,13 @@ def run(args: argparse.Namespace, seed: int, say) -> tuple[list[dict[str, Any]],
             reports.append(report)
             (out / "report.json").write_text(json.dumps(reports, indent=2) + "\n")
     finally:
-        if started and args.keep_lab:
+        if not started:  # someone's lab: back to the configuration it had
+            say("the running lab goes back to its configuration")
+            lab.config = original
+            lab.up()
+        elif args.keep_lab:
             say(f"the lab keeps running: python -m lab --state-dir {lab.state_dir} down")
-        elif started:
+        else:
             say("stopping the lab this run started")
             lab.down()
             if tmp is not None:
