@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import redis
+
 from .. import processes
 from ..api import Lab
 from ..state import LabError
@@ -148,7 +150,7 @@ def inject(lab: Lab, fault: Fault, history: History) -> dict[str, Any]:
     try:
         record["detail"] = INJECTORS[fault.name](lab, fault, history)
         record["ok"] = True
-    except (LabError, OSError, TimeoutError) as exc:
+    except (LabError, OSError, TimeoutError, redis.RedisError) as exc:
         record.update(ok=False, error=str(exc)[:500])
     record["end"] = round(history.now(), 4)
     record["start"] = round(start, 4)
