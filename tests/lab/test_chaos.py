@@ -210,16 +210,18 @@ def gated_proxy(redis_server, tmp_path):
          "--latency", "0ms", "--control", str(control)],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    wait_until(lambda: is_listening(port), 30, "the proxy")
 
     def rules(*items: dict) -> None:
         control.write_text(json.dumps({"rules": [{"route": port, **i} for i in items]}))
         os.kill(proc.pid, signal.SIGUSR1)
         time.sleep(0.3)  # the proxy reads the file on the signal
 
-    yield port, rules
-    proc.terminate()
-    proc.wait(5)
+    try:
+        wait_until(lambda: is_listening(port), 30, "the proxy")
+        yield port, rules
+    finally:
+        proc.terminate()
+        proc.wait(5)
 
 
 def test_the_gate_cuts_off_sentinels_and_lets_the_servers_through(gated_proxy):
