@@ -41,17 +41,21 @@ class Credential:
     exp: float | None
 
 
-def token_exp(cookies: dict[str, str]) -> float | None:
-    """The `exp` of a JWT access token (read, not verified: for the checker), else None."""
-    token = cookies.get("access_token")
-    if not token or token.count(".") != 2:
-        return None
+def token_claims(token: str) -> dict[str, Any]:
+    """A JWT's claims, read and not verified (the checker wants `exp`; tests want `iat`)."""
+    if token.count(".") != 2:
+        return {}
     payload = token.split(".")[1]
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except ValueError:
-        return None
-    exp = claims.get("exp")
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def token_exp(cookies: dict[str, str]) -> float | None:
+    """The `exp` of a JWT access token, else None (a session cookie)."""
+    exp = token_claims(cookies.get("access_token") or "").get("exp")
     return float(exp) if isinstance(exp, int | float) else None
 
 

@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 import redis
+import requests
 
 from lab.chaos import schedule
 from lab.chaos.checker import check
 from lab.chaos.cli import main
+from lab.chaos.clients import token_claims
+from lab.chaos.faults import skewed_env
 from lab.chaos.history import load
 from lab.processes import free_port, is_listening, wait_until
 from lab.state import STATE_DIR_ENV
@@ -250,6 +253,36 @@ def test_the_gate_holds_and_then_delivers_in_order(gated_proxy):
     rules()
     thread.join(5)
     assert answer == [1]
+
+
+# -- faults on a real lab ----------------------------------------------------------------
+
+
+@pytest.mark.lab
+def test_redis_flush_empties_the_store(lab):
+    with redis.Redis.from_url(lab.redis_url) as store:
+        store.set("chaos:probe", "1")
+        lab.redis_flush()
+        assert store.dbsize() == 0
+
+
+@pytest.mark.lab
+def test_a_skewed_replica_issues_tokens_from_its_own_clock(lab_as):
+    """The clock-skew fault: a replica restarted with its clock 300 s ahead stamps its tokens so."""
+    lab = lab_as(jwt_mode="stateless")
+    replica = lab.replicas("jwt")[0]
+    lab.kill_replica("jwt", 1)
+    lab.start_replica("jwt", 1, env=skewed_env(300))
+    try:
+        session = requests.Session()
+        email = f"skew-{time.time_ns()}@example.com"
+        body = {"email": email, "password": "skewed-clock-1", "name": "S"}
+        assert session.post(replica.url + "/auth/register", json=body, timeout=10).ok
+        assert session.post(replica.url + "/auth/login", json=body, timeout=10).ok
+        claims = token_claims(session.cookies["access_token"])
+        assert claims["iat"] - time.time() == pytest.approx(300, abs=30)
+    finally:
+        lab.up()  # the fingerprint changed: `up` restarts it with the true clock
 
 
 # -- one seeded quick run, end to end --------------------------------------------------------
