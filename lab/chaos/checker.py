@@ -57,10 +57,12 @@ class Issued:
 
 @dataclass
 class Death:
-    """From `at` (seconds since t=0) on, a copy must be refused; `by` is the op that said so."""
+    """From `at` (seconds since t=0) on, a copy must be refused; `by` is the op that said so,
+    begun at `since`."""
 
     at: float
     by: int
+    since: float = 0.0
 
 
 def _wall_to_run(text: str, wall_t0: float) -> float | None:
@@ -116,14 +118,14 @@ class Ledger:
         for cred in covered:
             if self.issued[cred].end > op["start"]:
                 continue  # issued while the revocation ran: no promise either way
-            self._die(self.refresh_death, cred, op["end"], op["id"])
+            self._die(self.refresh_death, cred, Death(op["end"], op["id"], op["start"]))
             if at is not None:
-                self._die(self.death, cred, at, op["id"])
+                self._die(self.death, cred, Death(at, op["id"], op["start"]))
 
     @staticmethod
-    def _die(table: dict[str, Death], cred: str, at: float, by: int) -> None:
-        if cred not in table or at < table[cred].at:
-            table[cred] = Death(at, by)
+    def _die(table: dict[str, Death], cred: str, death: Death) -> None:
+        if cred not in table or death.at < table[cred].at:
+            table[cred] = death
 
     def dead_at(self, op: dict[str, Any]) -> Death | None:
         """The promise `op` (a 200 with a credential) broke, if it broke one."""
@@ -142,6 +144,13 @@ class Ledger:
         return op["end"] < issued.exp - self.wall_t0 - TOLERANCE
 
 
+def _during(faults: list[dict[str, Any]], since: float, until: float) -> str:
+    """The faults that ran between a promise (`since`) and the answer that broke it (`until`):
+    a first hint at the cause ("partition+clock-skew"), or "none"."""
+    names = [f["name"] for f in faults if f["start"] <= until and f["end"] >= since]
+    return "+".join(dict.fromkeys(names)) or "none"
+
+
 def _example(op: dict[str, Any], why: str) -> dict[str, Any]:
     body = op.get("body") if isinstance(op.get("body"), dict) else None
     answer = (
@@ -156,37 +165,42 @@ def _example(op: dict[str, Any], why: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _judge(op: dict[str, Any], ledger: Ledger) -> tuple[str, str] | None:
-    """(kind, why) when `op`'s answer broke a promise."""
+def _judge(op: dict[str, Any], ledger: Ledger) -> tuple[str, str, float] | None:
+    """(kind, why, since when the promise ran) when `op`'s answer broke a promise."""
     status = op["status"]
     body = op.get("body") if isinstance(op.get("body"), dict) else None
     if status >= 500 and not (status in CLEAR_5XX and body and "error" in body):
-        return "unclear_5xx", f"{status} {'JSON' if body else 'not JSON'}"
+        return "unclear_5xx", f"{status} {'JSON' if body else 'not JSON'}", op["start"]
     if op.get("cred") is None:
         return None
     if status == 200 and op["kind"] in USES:
         death = ledger.dead_at(op)
         if death is not None:
-            return "revocation_undone", (
-                f"accepted {op['start'] - death.at:.2f}s after op {death.by} said it was dead"
-            )
+            why = f"accepted {op['start'] - death.at:.2f}s after op {death.by} said it was dead"
+            return "revocation_undone", why, death.since
     if status in (401, 403) and ledger.live(op):
         code = body.get("error") if body else None
         if code is None or code in GENERIC_REFUSALS:
-            return "refused_dishonestly", f"a live credential refused with {code or 'no JSON'}"
+            why = f"a live credential refused with {code or 'no JSON'}"
+            return "refused_dishonestly", why, ledger.issued[op["cred"]].start
     return None
 
 
 def check(header: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
     """The verdict on one history: counts, faults, and each promise broken (first examples)."""
     ops = sorted((r for r in records if r.get("type") == "op"), key=lambda r: r["start"])
-    faults = [r for r in records if r.get("type") == "fault"]
+    faults = sorted((r for r in records if r.get("type") == "fault"), key=lambda f: f["start"])
     ledger = Ledger(header, ops)
     broken: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+    after: dict[str, Counter[str]] = {kind: Counter() for kind in KINDS}
     for op in ops:
         verdict = _judge(op, ledger)
         if verdict is not None:
-            broken[verdict[0]].append(_example(op, verdict[1]))
+            kind, why, since = verdict
+            example = _example(op, why)
+            example["faults"] = _during(faults, since, op["start"])
+            broken[kind].append(example)
+            after[kind][example["faults"]] += 1
     confirmed = sum(
         1
         for op in ops
@@ -207,5 +221,7 @@ def check(header: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, An
             {k: f.get(k) for k in ("name", "start", "end", "ok", "detail", "error")} for f in faults
         ],
         "broken": {kind: len(found) for kind, found in broken.items()},
+        #: Each kind by the faults that ran between the promise and its breach (a hint).
+        "broken_during": {kind: dict(found) for kind, found in after.items()},
         "examples": {kind: found[:EXAMPLES] for kind, found in broken.items()},
     }

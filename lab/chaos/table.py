@@ -68,6 +68,9 @@ def details(report: dict[str, Any]) -> list[str]:
             f"{'' if fault.get('ok') else ' FAILED'} {what}"
         )
     for kind in KINDS:
+        if report["broken"][kind]:
+            causes = ", ".join(f"{n} with {f}" for f, n in report["broken_during"][kind].items())
+            lines.append(f"  {kind} {report['broken'][kind]}: {causes}")
         for ex in report["examples"][kind]:
             lines.append(
                 f"  {kind}: op {ex['op']} at {ex['t']:.2f}s {ex['kind']} {ex['cred']} -> "
