@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import redis
 import requests
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from lab.chaos import schedule
 from lab.chaos.checker import check
@@ -27,6 +29,8 @@ from lab.processes import free_port, is_listening, wait_until
 from lab.state import STATE_DIR_ENV
 
 WALL_T0 = 1_800_000_000.0
+#: A timeout is the answer the gate gives: no retries to wait through.
+NO_RETRY = Retry(NoBackoff(), 0)
 HEADER = {"type": "run", "seed": 1, "target": "jwt-denylist-single", "wall_t0": WALL_T0}
 
 
@@ -232,7 +236,9 @@ def test_the_gate_cuts_off_sentinels_and_lets_the_servers_through(gated_proxy):
     rules({"kinds": ["sentinel", "replica"], "action": "drop"})
     server = redis.Redis(port=port, socket_timeout=1)
     assert server.set("k", "v") and server.get("k") == b"v"
-    sentinel = redis.Redis(port=port, socket_timeout=0.5, client_name="sentinel-0123abcd-cmd")
+    sentinel = redis.Redis(
+        port=port, socket_timeout=0.5, client_name="sentinel-0123abcd-cmd", retry=NO_RETRY
+    )
     with pytest.raises(redis.TimeoutError):
         sentinel.ping()
     rules()  # healed: a new connection of the sentinel goes through
