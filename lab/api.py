@@ -27,6 +27,7 @@ from .engine.state import (
     resolve_state_dir,
 )
 from .engine.supervisor import alive
+from .engine.supervisor import digest as launcher_digest
 from .launcher import Launcher
 from .store import redis_server, sentinel
 from .store import topology as store
@@ -324,18 +325,24 @@ class Lab:
             rec.pid = None
             self._store.save(self.state)
 
-    def start_replica(self, server: str, index: int) -> None:
-        """Start a stopped replica on its old port; returns once HAProxy routes to it again."""
+    def start_replica(self, server: str, index: int, env: dict[str, str] | None = None) -> None:
+        """Start a stopped replica on its old port; returns once HAProxy routes to it again.
+
+        `env` adds to its environment for this start only (a skewed clock: lab/chaos/faults.py);
+        it changes the fingerprint, so the next `up` restarts the replica as configured."""
         with self._store.locked():
             rec = self._replica_record(server, index)
             state = self.state
             launcher = self._launcher(state)
             if not alive(rec):
-                argv, env, port, digest = launcher.replica_plan(state, server, index)
+                argv, plan_env, port, digest = launcher.replica_plan(state, server, index)
+                if env:
+                    plan_env = {**plan_env, **env}
+                    digest = launcher_digest(argv, plan_env)
                 # No request for it while it boots; back in rotation once a check passes.
                 drained = launcher.drain(state, [(server, index)])
                 try:
-                    launcher.spawn(state, rec.name, argv, env, port=port, fingerprint=digest)
+                    launcher.spawn(state, rec.name, argv, plan_env, port=port, fingerprint=digest)
                     launcher.wait_replicas(state, [(server, index)])
                 finally:
                     launcher.undrain(state, drained)
@@ -371,6 +378,11 @@ class Lab:
                 state, "redis", rec.argv, {}, port=rec.port, fingerprint=rec.fingerprint
             )
             redis_server.wait_ready(rec)
+
+    def redis_flush(self) -> None:
+        """FLUSHALL on the primary: every key gone at once, the process still running."""
+        with redis_server.client(self.redis_port) as r:
+            r.flushall()
 
     def redis_primary(self) -> str | None:
         """The data node that is primary now ("redis", "redis-replica-1"), as Sentinel says."""

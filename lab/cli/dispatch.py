@@ -5,10 +5,10 @@ python -m lab up [--replicas 3] [--lb-policy roundrobin|sticky] [--session-store
 python -m lab status [--json]
 python -m lab down
 python -m lab replica kill|start session|jwt INDEX
-python -m lab redis stop|start | redis pause SECONDS | redis failover|kill-primary|proxy-cost
+python -m lab redis stop|start|flush | redis pause SECONDS | redis failover|kill-primary|proxy-cost
 python -m lab lb disable|enable session|jwt INDEX
 python -m lab logs NAME            (session-1, jwt-2, haproxy, redis)
-python -m lab loadtest|report|demo|bench|console ...   (see their own --help)
+python -m lab loadtest|report|demo|bench|console|chaos ...   (see their own --help)
 
 The verbs live beside their flags: lab/cli/lifecycle.py (up, status, down) and lab/cli/faults.py
 (replica, redis, lb, logs); this module builds the parser and dispatches.
@@ -44,6 +44,7 @@ DELEGATED = {
     "demo": ("lab.demo.terminal", "the stolen-cookie demo"),
     "bench": ("lab.bench.command", "the in-process auth-check benchmark"),
     "console": ("lab.demo.console", "the stolen-cookie demo in a browser"),
+    "chaos": ("lab.chaos", "faults on a seeded schedule, and a checker of every promise"),
 }
 
 

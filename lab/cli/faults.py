@@ -20,11 +20,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     redis_cmd = sub.add_parser(
         "redis",
-        help="stop|start the lab's Redis, pause it SECONDS; failover|kill-primary (--redis "
-        "sentinel); proxy-cost (the latency proxy's own cost, measured)",
+        help="stop|start the lab's Redis, pause it SECONDS, flush it (FLUSHALL); "
+        "failover|kill-primary (--redis sentinel); proxy-cost (the latency proxy's own cost)",
     )
     redis_cmd.add_argument(
-        "action", choices=("stop", "start", "pause", "failover", "kill-primary", "proxy-cost")
+        "action",
+        choices=("stop", "start", "pause", "flush", "failover", "kill-primary", "proxy-cost"),
     )
     redis_cmd.add_argument("seconds", type=float, nargs="?", help="for pause")
 
@@ -71,6 +72,10 @@ def cmd_redis(args: argparse.Namespace) -> int:
             f"{node} killed (SIGKILL). The sentinels promote the replica within a few seconds; "
             "`python -m lab redis start` brings it back as a replica."
         )
+        return 0
+    if args.action == "flush":
+        lab.redis_flush()
+        print("Redis flushed (FLUSHALL): every session, denylist entry and counter is gone.")
         return 0
     if args.action == "stop":
         lab.redis_stop()

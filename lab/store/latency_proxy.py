@@ -15,6 +15,9 @@ that lags. When the primary goes away, what was still held is dropped, not deliv
 still in the primary's output buffer, and a crashed host takes that with it. That is how
 asynchronous replication loses acknowledged writes, and what the failover experiment measures.
 
+With `--control FILE`, SIGUSR1 makes the proxy read the rules of its gate from FILE: a network
+partition, by kind of connection (the servers, the sentinels, a replica): lab/chaos/gate.py.
+
 Why `select` and not epoll: asyncio's default selector sleeps in whole milliseconds, which would
 turn a 0.2 ms delay into 1 ms; `select()` takes microseconds. At 0 ms nothing is queued: a chunk
 is written the moment it is read, so the proxy's own cost can be measured (latency_cost.py).
@@ -28,8 +31,10 @@ import collections
 import selectors
 import signal
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..engine.durations import Latency
+from .gate import Gate, Link, read_rules
 
 #: How a replica's request for the primary's stream begins (RESP: PSYNC replid offset).
 PSYNC = b"*3\r\n$5\r\nPSYNC\r\n"
@@ -99,17 +104,29 @@ class _Direction:
 class _Side(asyncio.Protocol):
     """One socket of a relayed connection (the client's or Redis's)."""
 
-    def __init__(self, outgoing: _Direction, incoming: _Direction, replication_lag: float = 0.0):
+    def __init__(
+        self,
+        outgoing: _Direction,
+        incoming: _Direction,
+        replication_lag: float = 0.0,
+        link: Link | None = None,
+        up: bool = False,
+    ):
         self.outgoing = outgoing  # what this side sends, on its way to the other side
         self.incoming = incoming  # what the other side sends, to be written here
         self.transport: asyncio.Transport | None = None
         #: On the client's side of a route with --replication-lag: the lag, until PSYNC shows.
         self.replication_lag = replication_lag
+        #: The connection as the gate sees it (a partition); `up`: this is the client's side.
+        self.link = link
+        self.up = up
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         self.incoming.target = transport
+        if self.link is not None:
+            self.link.transports.append(transport)
         if self.incoming.queue or self.incoming.eof:
             self.incoming._schedule()  # noqa: SLF001 (same module)
 
@@ -118,6 +135,8 @@ class _Side(asyncio.Protocol):
             # A replica asks for the primary's stream: from here on it lags.
             self.incoming.lag(self.replication_lag)
             self.replication_lag = 0.0
+        if self.link is not None and self.link.stopped(data, self.up, self.outgoing):
+            return
         self.outgoing.push(data)
 
     def eof_received(self) -> bool:
@@ -125,6 +144,8 @@ class _Side(asyncio.Protocol):
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.link is not None:
+            self.link.close()
         self.outgoing.finish()
 
 
@@ -145,6 +166,7 @@ class Route:
         self.host = host
         self.replication_lag = replication_lag
         self.server: asyncio.Server | None = None
+        self.gate = Gate()
 
     async def start(self) -> None:
         """Listen for clients."""
@@ -156,7 +178,8 @@ class Route:
     def _client_side(self, loop: asyncio.AbstractEventLoop) -> _Side:
         to_redis = _Direction(loop, self.latency)
         to_client = _Direction(loop, self.latency)
-        side = _Side(to_redis, to_client, self.replication_lag)
+        link = self.gate.open()
+        side = _Side(to_redis, to_client, self.replication_lag, link, up=True)
         loop.create_task(self._connect_upstream(loop, side, to_redis, to_client))
         return side
 
@@ -165,7 +188,7 @@ class Route:
     ) -> None:
         try:
             await loop.create_connection(
-                lambda: _Side(to_client, to_redis), self.host, self.upstream
+                lambda: _Side(to_client, to_redis, link=client.link), self.host, self.upstream
             )
         except OSError:
             # Redis is down: the client sees its connection closed, as with a dead host.
@@ -183,12 +206,26 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return asyncio.SelectorEventLoop(selectors.SelectSelector())
 
 
-async def serve(routes: Sequence[Route]) -> None:
-    """Run the routes until SIGTERM or SIGINT."""
+def apply_control(routes: Sequence[Route], control: Path) -> None:
+    """SIGUSR1: read the gate's rules from `control` and apply them, route by route."""
+    try:
+        rules = read_rules(control)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"ignoring {control}: {exc}", flush=True)
+        return
+    for route in routes:
+        route.gate.apply(rules.get(route.listen, []))
+    print(f"gate: {rules or 'open'}", flush=True)
+
+
+async def serve(routes: Sequence[Route], control: Path | None = None) -> None:
+    """Run the routes until SIGTERM or SIGINT (SIGUSR1 re-reads `control`)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if control is not None:
+        loop.add_signal_handler(signal.SIGUSR1, apply_control, routes, control)
     for route in routes:
         await route.start()
         lag = f", replicas lag {route.replication_lag * 1000:g}ms" if route.replication_lag else ""
@@ -224,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0.0,
         help="hold a replica's stream from the primary back this much more (e.g. 100ms)",
     )
+    parser.add_argument(
+        "--control", type=Path, help="the gate's rules (a partition), re-read on SIGUSR1"
+    )
     args = parser.parse_args(argv)
     routes = [
         Route(listen, upstream, args.latency, replication_lag=args.replication_lag)
@@ -231,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     loop = new_event_loop()
     try:
-        loop.run_until_complete(serve(routes))
+        loop.run_until_complete(serve(routes, args.control))
     finally:
         loop.close()
     return 0

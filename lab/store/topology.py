@@ -177,6 +177,8 @@ def _ensure_proxy(supervisor: Supervisor, state: LabState) -> str:
         argv += ["--replication-lag", lag]
     for route in routes:
         argv += ["--route", route]
+    # A partition's rules (lab/chaos/partition.py writes them, SIGUSR1 makes the proxy read).
+    argv += ["--control", str(control_file(supervisor.state_dir))]
     fingerprint = digest(argv)
     if _keep(state.processes.get(PROXY), fingerprint):
         return f"{PROXY}: kept"
@@ -188,6 +190,11 @@ def _ensure_proxy(supervisor: Supervisor, state: LabState) -> str:
     rec = supervisor.spawn(state, PROXY, argv, {}, port=port, fingerprint=fingerprint)
     processes.wait_until(lambda: _listening_or_fail(rec, port), 15, f"the latency proxy on :{port}")
     return f"{PROXY}: started"
+
+
+def control_file(state_dir) -> Any:
+    """The latency proxy's control file (its gate's rules: lab/store/gate.py)."""
+    return state_dir / f"{PROXY}.control.json"
 
 
 def _listening_or_fail(rec: ProcessRecord, port: int) -> bool:
