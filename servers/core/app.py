@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import admin_views, auth_views, meta_views, notes_views
 from .backend import AuthBackend
+from .clock import install_clock_guard
 from .config import Settings, load_settings
 from .db import Database
 from .errors import register_error_handlers
@@ -79,5 +80,7 @@ def build_app(
     backend.init_app(app)
     if install_views is not None:
         install_views(app, backend)
+    # A replica whose clock parts from the store's serves nothing (token times, revocation cuts).
+    install_clock_guard(app, settings)
     init_limiter(app)
     return app

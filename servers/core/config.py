@@ -76,10 +76,20 @@ class Settings:
         "authlab", "The name the sentinels monitor the primary under (with REDIS_SENTINELS)."
     )
     revocation_durability: str = setting(
-        "none",
+        "auto",
         "none: a revocation is done once the primary has it. wait: the answer waits (Redis WAIT)"
-        " for one replica to acknowledge it, and says revoked: false if none did in time.",
-        choices=("none", "wait"),
+        " for one replica to acknowledge it, and says revoked: false if none did in time. auto:"
+        " wait when REDIS_SENTINELS is set (a failover could undo what only the primary had),"
+        " none otherwise.",
+        choices=("auto", "none", "wait"),
+    )
+    clock_max_skew: float = setting(
+        1.0,
+        "Seconds this replica's clock may differ from the store's (Redis TIME) before it serves"
+        " nothing (503 clock_skew, and /health 503 so the load balancer takes it out): token"
+        " times and revocation cuts compare clocks of different replicas. 0: never checked.",
+        min=0,
+        max=3600,
     )
     revocation_wait_timeout_ms: int = setting(
         500,

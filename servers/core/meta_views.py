@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, jsonify
 
+from .clock import clock_guard
 from .http import backend
 
 bp = Blueprint("meta", __name__)
@@ -41,22 +42,32 @@ def served_document(app: Flask) -> dict:
 
 @bp.get("/health")
 def health():
-    """Always 200 while the process serves; the store's state is reported, not a failed check
-    (HAProxy must not pull every replica when Redis blips: they would all go down together)."""
+    """200 while the process serves; the store's state is reported, not a failed check (HAProxy
+    must not pull every replica when Redis blips: they would all go down together). 503 only
+    when this replica's own clock is off the store's: that one replica must go."""
     b = backend()
     # The store first: guarded, its check reads the epoch marker that the report below shows.
     store = "up" if b.store_up() else "down"
     feed = b.health()
     epoch = b.revocation_store()
-    return jsonify(
-        status="ok",
+    # The clock is checked here, where HAProxy asks every second, never on the request path;
+    # a skewed replica answers 503 so the load balancer takes it out (core/clock.py).
+    clock = clock_guard(current_app._get_current_object())  # type: ignore[attr-defined]
+    if clock is not None:
+        clock.check()
+    response = jsonify(
+        status="clock_skew" if clock is not None and clock.skewed else "ok",
         mechanism=b.mechanism,
         mode=b.mode,
         replica=current_app.config["AUTHLAB"].replica_id,
         store=store,
         **({"feed": feed} if feed else {}),
         **({"revocation_store": epoch} if epoch else {}),
+        **({"clock": clock.status()} if clock is not None else {}),
     )
+    if clock is not None and clock.skewed:
+        response.status_code = 503
+    return response
 
 
 @bp.get("/openapi.json")

@@ -110,6 +110,14 @@ def replicas_acked(client: redis.Redis, timeout_ms: int) -> int:
     return int(pipe.execute()[-1])
 
 
+def durability(settings: Settings) -> str:
+    """REVOCATION_DURABILITY as it applies: `auto` waits for a replica wherever one can be
+    promoted (Sentinel), so a failover cannot undo a `revoked: true` by default."""
+    if settings.revocation_durability == "auto":
+        return "wait" if settings.redis_sentinels else "none"
+    return settings.revocation_durability
+
+
 def confirm_revocation(revocation: Revocation, client: redis.Redis | None, settings: Settings):
     """With REVOCATION_DURABILITY=wait, "revoked: true" only once a replica holds it too.
 
@@ -117,7 +125,7 @@ def confirm_revocation(revocation: Revocation, client: redis.Redis | None, setti
     revocation: the logged-out session or denylisted token would work again. So the answer
     says `revoked: false`, with the reason, rather than promise what a crash could undo.
     """
-    if settings.revocation_durability != "wait" or client is None or not revocation.revoked:
+    if durability(settings) != "wait" or client is None or not revocation.revoked:
         return revocation
     try:
         acked = replicas_acked(client, settings.revocation_wait_timeout_ms)
