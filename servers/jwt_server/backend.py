@@ -19,6 +19,7 @@ from ..core.config import ConfigError, Settings
 from ..core.redis_client import confirm_revocation, make_redis
 from .config import DEFAULT_ACCESS_TTL
 from .cookies import BadCredential, TokenCookies
+from .dpop import make_binding
 from .keys import KeyRing
 from .modes import MODES, Mode
 from .tokens import InvalidToken, IssuedToken, TokenCodec, user_from_claims
@@ -43,6 +44,8 @@ class TokenBackend(AuthBackend):
         # Stateless mode never calls Redis to authenticate; /health still reports it (the
         # login rate limits live there).
         self.redis = make_redis(settings.redis_url, settings)
+        # JWT_BINDING: bearer tokens, or tokens bound to the client's key (DPoP, dpop.py).
+        self.binding = make_binding(settings, self.redis)
         self.strategy: Mode = MODES[settings.jwt_mode](self)
 
     @property
@@ -58,18 +61,23 @@ class TokenBackend(AuthBackend):
         from .views import register_views
 
         register_views(app, self)
+        self.binding.init_app(app)
 
     # --- issuing ------------------------------------------------------------------------------
 
     def mint(self, user: dict[str, Any], now: float | None = None, **extra: Any) -> IssuedToken:
         """Sign an access token for a user."""
-        return self.codec.issue(user, self.access_ttl, now=now, **extra)
+        return self.codec.issue(user, self.access_ttl, now=now, **self.binding.claims(extra))
 
     def deliver(self, issued: IssuedToken, *cookies: Cookie) -> Issued:
         """The access token as a cookie (plus `cookies`), and in the body for Bearer clients."""
         return Issued(
             (*cookies, self.cookies.access(issued.token, self.access_ttl)),
-            {"access_token": issued.token, "token_type": "Bearer", "expires_in": self.access_ttl},
+            {
+                "access_token": issued.token,
+                "token_type": self.binding.token_type,
+                "expires_in": self.access_ttl,
+            },
         )
 
     def copy_valid_until(self, exp: float) -> datetime:
@@ -85,14 +93,16 @@ class TokenBackend(AuthBackend):
             return AuthCheck(None, 0, str(exc))
         if found is None:
             return AuthCheck(None, 0, "Log in first: no access token (cookie or Bearer header).")
-        token, _source = found
+        token, source = found
         # The signature and claims first: a forged token never costs a Redis call.
         try:
             claims = self.codec.verify(token)
         except InvalidToken as exc:
             return AuthCheck(None, 0, exc.reason)
+        # DPoP: the request's proof, signed by the token's key (401 otherwise); replay check.
+        bound_trips = self.binding.check(request, token, claims, source)
         reason = self.strategy.check(claims)  # denylist: one MGET; StoreUnavailable if down
-        round_trips = self.strategy.round_trips
+        round_trips = self.strategy.round_trips + bound_trips
         if reason is not None:
             return AuthCheck(None, round_trips, reason)
         principal = Principal(
