@@ -13,9 +13,11 @@ from typing import Any
 
 from .state import (
     ALGORITHMS,
+    JWT_BINDINGS,
     JWT_MODES,
     LB_POLICIES,
     REDIS_TOPOLOGIES,
+    SESSION_BINDINGS,
     SESSION_STORES,
     LabConfig,
 )
@@ -69,6 +71,8 @@ LAB_FLAGS: tuple[Flag, ...] = (
     Flag("lb_policy", "how HAProxy balances", {"choices": LB_POLICIES}),
     Flag("session_store", "where the session server keeps sessions", {"choices": SESSION_STORES}),
     Flag("jwt_mode", "how the JWT server revokes", {"choices": JWT_MODES}),
+    Flag("session_binding", "bind sessions to a client key", {"choices": SESSION_BINDINGS}),
+    Flag("jwt_binding", "bind JWTs to a client key", {"choices": JWT_BINDINGS}),
     Flag(
         "access_ttl",
         "JWT access-token lifetime (default: the server's)",

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from servers.core import config as server_config
-from servers.core.config import ALGORITHMS, JWT_MODES, SESSION_STORES
+from servers.core.config import (
+    ALGORITHMS,
+    JWT_BINDINGS,
+    JWT_MODES,
+    SESSION_BINDINGS,
+    SESSION_STORES,
+)
 
 #: Repository root: the replicas run from here so `servers` is importable.
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +65,9 @@ class LabConfig:
     lb_policy: str = "roundrobin"
     session_store: str = server_config.default_of("session_store")
     jwt_mode: str = server_config.default_of("jwt_mode")
+    #: SESSION_BINDING / JWT_BINDING: bearer credentials, or bound to a client key (DBSC, DPoP).
+    session_binding: str = server_config.default_of("session_binding")
+    jwt_binding: str = server_config.default_of("jwt_binding")
     #: ACCESS_TOKEN_TTL in seconds; None keeps the JWT server's default (900, or 60 in refresh).
     access_ttl: int | None = None
     algorithm: str = server_config.default_of("jwt_algorithm")
@@ -94,6 +103,8 @@ class LabConfig:
             "lb_policy": LB_POLICIES,
             "session_store": SESSION_STORES,
             "jwt_mode": JWT_MODES,
+            "session_binding": SESSION_BINDINGS,
+            "jwt_binding": JWT_BINDINGS,
             "algorithm": ALGORITHMS,
             "redis_topology": REDIS_TOPOLOGIES,
         }
