@@ -1,0 +1,135 @@
+"""What binding costs, measured through the running lab: per request, and per renewal.
+
+Usage: python -m lab.binding_cost [--requests 300]     (after `python -m lab up`)
+
+For each server, unbound then bound, the lab is reconfigured and one client logs in and asks
+GET /auth/me `--requests` times through HAProxy. Each row gives the server's own auth check
+(Server-Timing `dur`, and `store=` round trips) and the whole request as the client saw it
+(DPoP: signing a proof included). DBSC rows add what a renewal costs (the challenge round and
+the signed answer) and the registration. The medians are printed with their p90 as the spread.
+The lab is left as it was found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from loadtests.bound import BoundSession
+
+from .api import Lab
+from .experiments.actors import auth_cost
+
+#: (row, server, LabConfig changes, extra server environment)
+CONFIGURATIONS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
+    ("session", "session", {"session_binding": "none"}, {}),
+    ("session + dbsc", "session", {"session_binding": "dbsc"}, {}),
+    ("jwt", "jwt", {"jwt_binding": "none"}, {}),
+    ("jwt + dpop (replay in redis)", "jwt", {"jwt_binding": "dpop"}, {}),
+    (
+        "jwt + dpop (replay in memory)",
+        "jwt",
+        {"jwt_binding": "dpop"},
+        {"DPOP_REPLAY_STORE": "memory"},
+    ),
+)
+
+
+def spread(values: list[float]) -> str:
+    """'median (p90 x)' in ms, or '-' without values."""
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+    return f"{statistics.median(ordered):.3f} (p90 {p90:.3f})"
+
+
+def timed(call: Callable[[], Any]) -> tuple[Any, float]:
+    """(result, milliseconds) of one call."""
+    started = time.perf_counter()
+    result = call()
+    return result, (time.perf_counter() - started) * 1000
+
+
+def measure(lab: Lab, server: str, bound: bool, requests: int) -> dict[str, Any]:
+    """One client, logged in, asking /auth/me `requests` times; the costs it saw."""
+    base = lab.url(server)
+    client = BoundSession(dpop=bound and server == "jwt", dbsc=bound and server == "session")
+    login = {"email": lab.admin_email, "password": lab.admin_password}
+    _, login_ms = timed(lambda: client.post(base + "/auth/login", json=login))
+    auth, wall, trips = [], [], set()
+    for _ in range(requests):
+        response, ms = timed(lambda: client.get(base + "/auth/me"))
+        if response.status_code != 200:
+            raise RuntimeError(f"{server}: /auth/me answered {response.status_code}")
+        dur, store = auth_cost(response)
+        auth.append(dur or 0.0)
+        wall.append(ms)
+        trips.add(store)
+    renewals = []
+    if client.session_id:
+        for _ in range(min(20, requests)):
+            response, ms = timed(lambda: client.renew(base + "/auth/me"))
+            if response.status_code == 200:
+                renewals.append(ms)
+    return {
+        "auth": spread(auth),
+        "wall": spread(wall),
+        "store": ",".join(str(t) for t in sorted(trips, key=str)),
+        "login": f"{login_ms:.1f}",
+        "renewal": spread(renewals),
+        "bound": client.session_id is not None or client.token is not None and bound,
+    }
+
+
+def run(lab: Lab, requests: int, say: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Every configuration in turn; the lab's own configuration restored at the end."""
+    before = lab.config
+    rows = []
+    try:
+        for name, server, changes, env in CONFIGURATIONS:
+            say(f"binding cost: {name}")
+            lab.reconfigure(**changes, env={**before.env, **env})
+            bound = any(value != "none" for value in changes.values())
+            rows.append({"configuration": name, **measure(lab, server, bound, requests)})
+    finally:
+        lab.reconfigure(
+            **{f: getattr(before, f) for f in ("session_binding", "jwt_binding", "env")}
+        )
+    return rows
+
+
+def table(rows: list[dict[str, Any]], requests: int) -> str:
+    """The rows as Markdown."""
+    lines = [
+        f"GET /auth/me, {requests} requests per row, one client through HAProxy; ms, median (p90)",
+        "",
+        "| configuration | auth check (server) | store round trips | whole request (client)"
+        " | login | DBSC renewal |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['configuration']} | {row['auth']} | {row['store']} | {row['wall']} "
+            f"| {row['login']} | {row['renewal']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m lab.binding_cost`: measure against the running lab."""
+    parser = argparse.ArgumentParser(prog="python -m lab.binding_cost", description=__doc__)
+    parser.add_argument("--requests", type=int, default=300, help="requests per configuration")
+    args = parser.parse_args(argv)
+    lab = Lab.attach()
+    if lab is None:
+        parser.error("no lab is running: `python -m lab up` first")
+    print(table(run(lab, args.requests), args.requests))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
