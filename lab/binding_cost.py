@@ -1,6 +1,7 @@
 """What binding costs, measured through the running lab: per request, and per renewal.
 
 Usage: python -m lab.binding_cost [--requests 300]     (after `python -m lab up`)
+       python -m lab.binding_cost --window     (a bound lab: how long a stolen copy works)
 
 For each server, unbound then bound, the lab is reconfigured and one client logs in and asks
 GET /auth/me `--requests` times through HAProxy. Each row gives the server's own auth check
@@ -18,9 +19,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from requests import Session
+
 from loadtests.bound import BoundSession
 
 from .api import Lab
+from .binding import binding_of
 from .experiments.actors import auth_cost
 
 #: (row, server, LabConfig changes, extra server environment)
@@ -85,6 +89,36 @@ def measure(lab: Lab, server: str, bound: bool, requests: int) -> dict[str, Any]
     }
 
 
+def stolen_window(lab: Lab, server: str, poll: float = 0.5, limit: float = 600) -> dict[str, Any]:
+    """Seconds a thief's copy of every cookie (and, for DPoP, the token) keeps working, the
+    thief polling /auth/me every `poll` s without the key; and whether the victim, renewing
+    with its key, is still in at the end."""
+    base = lab.url(server)
+    victim = BoundSession(dpop=server == "jwt", dbsc=server == "session")
+    login = {"email": lab.admin_email, "password": lab.admin_password}
+    victim.post(base + "/auth/login", json=login)
+    thief = requests_session(victim, server)
+    stolen_at, refused_at = time.monotonic(), None
+    while refused_at is None and time.monotonic() - stolen_at < limit:
+        if thief.get(base + "/auth/me", timeout=5).status_code != 200:
+            refused_at = time.monotonic()
+        else:
+            time.sleep(poll)
+    victim_in = victim.get(base + "/auth/me").status_code == 200
+    window = None if refused_at is None else refused_at - stolen_at
+    return {"server": server, "window_s": window, "victim_in": victim_in}
+
+
+def requests_session(victim: BoundSession, server: str) -> Session:
+    """The thief: a plain session with a copy of the victim's cookies (and bearer token)."""
+    thief = Session()
+    for cookie in victim.cookies:
+        thief.cookies.set(cookie.name, cookie.value, domain=cookie.domain, path=cookie.path)
+    if server == "jwt" and victim.token:
+        thief.headers["Authorization"] = f"DPoP {victim.token}"
+    return thief
+
+
 def run(lab: Lab, requests: int, say: Callable[[str], None] = print) -> list[dict[str, Any]]:
     """Every configuration in turn; the lab's own configuration restored at the end."""
     before = lab.config
@@ -123,10 +157,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """`python -m lab.binding_cost`: measure against the running lab."""
     parser = argparse.ArgumentParser(prog="python -m lab.binding_cost", description=__doc__)
     parser.add_argument("--requests", type=int, default=300, help="requests per configuration")
+    parser.add_argument(
+        "--window",
+        action="store_true",
+        help="measure instead how long a stolen copy works on the running lab's bound servers",
+    )
     args = parser.parse_args(argv)
     lab = Lab.attach()
     if lab is None:
         parser.error("no lab is running: `python -m lab up` first")
+    if args.window:
+        for server in ("session", "jwt"):
+            if binding_of(lab.config, server) != "none":
+                row = stolen_window(lab, server)
+                window = "never refused" if row["window_s"] is None else f"{row['window_s']:.1f} s"
+                print(
+                    f"{server} ({binding_of(lab.config, server)}): the stolen copy worked for "
+                    f"{window}; the victim still in: {row['victim_in']}"
+                )
+        return 0
     print(table(run(lab, args.requests), args.requests))
     return 0
 
