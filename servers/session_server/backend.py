@@ -91,6 +91,9 @@ class SessionBackend(AuthBackend):
         previous = self.cookie.read(request)
         if previous is not None:
             self.store.delete(store_key(previous), int(user["id"]))
+        bound = self.binding.read(request) if self.binding is not None else None
+        if bound is not None:  # a bound session this browser held ends too
+            self.store.delete(bound, int(user["id"]))
         now = time.time()
         return self._start(user, request, created=now, expires_at=now + self.absolute)
 

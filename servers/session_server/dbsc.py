@@ -20,7 +20,10 @@ of a revoked session fails. A client that never registers keeps its `sid` cookie
 fallback): unbound, as before. GET /auth/dbsc says which a session is.
 
 State (Redis, beside the sessions; lost with them):
-    dbscch:<store key>   the one outstanding challenge (registration or refresh), short TTL
+    dbscch:<store key>:<challenge>   an outstanding challenge (registration or refresh), used
+                         once, short TTL. One key per challenge, not one per session: the
+                         session id is readable in the bound cookie, and a thief asking for a
+                         challenge must not be able to replace the victim's
     dbsc:<store key>     the registered public JWK, for the session's absolute lifetime
 """
 
@@ -53,6 +56,8 @@ REFRESH_PATH = "/auth/dbsc/refresh"
 #: Seconds a client has to answer a challenge.
 CHALLENGE_TTL = 300
 CHALLENGE_PREFIX = "dbscch:"
+#: Longer than any challenge this server makes (32 characters): never looked up.
+MAX_CHALLENGE = 64
 KEY_PREFIX = "dbsc:"
 
 bp = Blueprint("dbsc", __name__, url_prefix="/auth/dbsc")
@@ -119,7 +124,7 @@ class DBSC(RedisBacked):
     def challenge(self, key: str) -> str:
         """A fresh one-time challenge for the session under `key`."""
         challenge = secrets.token_urlsafe(24)
-        self.call(self.client.set, CHALLENGE_PREFIX + key, challenge, ex=CHALLENGE_TTL)
+        self.call(self.client.set, f"{CHALLENGE_PREFIX}{key}:{challenge}", 1, ex=CHALLENGE_TTL)
         return challenge
 
     def answer(self, key: str, jwk: dict[str, Any] | None) -> dict[str, Any]:
@@ -130,8 +135,10 @@ class DBSC(RedisBacked):
             header, claims = verify_proof(proof, PROOF_TYP, ALGORITHMS, registered=jwk)
         except BadProof as exc:
             raise ApiError(401, "invalid_dbsc_proof", exc.reason) from None
-        expected = self.call(self.client.getdel, CHALLENGE_PREFIX + key)  # one use only
-        if expected is None or not secrets.compare_digest(str(claims["jti"]), expected):
+        jti = claims["jti"]
+        issued = isinstance(jti, str) and len(jti) <= MAX_CHALLENGE
+        # GETDEL: a challenge is good for one answer, whoever sends it.
+        if not issued or self.call(self.client.getdel, f"{CHALLENGE_PREFIX}{key}:{jti}") is None:
             raise ApiError(401, "invalid_dbsc_proof", "The proof signs no current challenge.")
         return header
 

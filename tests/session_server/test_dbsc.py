@@ -156,3 +156,22 @@ def test_registration_needs_the_sessions_challenge(app):
     response = client.post("/auth/dbsc/register", headers={"Secure-Session-Response": proof})
     assert response.status_code == 401
     assert response.get_json()["error"] == "invalid_dbsc_proof"
+
+
+def test_a_thief_asking_for_challenges_cannot_spoil_the_victims(app, bound):
+    client, key, session_id = bound
+    headers = {"Sec-Secure-Session-Id": session_id}
+    first = client.post("/auth/dbsc/refresh", headers=headers)
+    challenge, _ = challenge_of(first.headers["Secure-Session-Challenge"])
+    thief = app.test_client()  # the session id is readable in a stolen bound cookie
+    assert thief.post("/auth/dbsc/refresh", headers=headers).status_code == 403
+    answer = {**headers, "Secure-Session-Response": key.dbsc_response(challenge, False)}
+    assert client.post("/auth/dbsc/refresh", headers=answer).status_code == 200
+
+
+def test_a_new_login_ends_the_bound_session_the_browser_held(app, bound):
+    client, key, session_id = bound
+    body = {"email": "ada@example.com", "password": PASSWORD}
+    assert client.post("/auth/login", json=body).status_code == 200
+    assert client.get_cookie(BOUND_COOKIE) is None  # expired by the login's answer
+    assert renew(client, session_id, key).status_code == 401
