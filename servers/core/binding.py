@@ -26,6 +26,10 @@ THUMBPRINT_MEMBERS = {
     "RSA": ("e", "kty", "n"),
     "OKP": ("crv", "kty", "x"),
 }
+#: The curve each algorithm is defined on (RFC 7518 3.4: ES256 is P-256; RFC 8037: Ed25519).
+CURVES = {"ES256": "P-256", "EdDSA": "Ed25519"}
+#: RFC 7518 3.3: an RSA key for RS256 is 2048 bits or more.
+MIN_RSA_BITS = 2048
 #: Members that only a private JWK has: a proof that carries one leaks its key and is refused.
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "k")
 #: Proofs are small (a header with a public key, a few claims); refuse anything longer unparsed.
@@ -82,10 +86,15 @@ def embedded_key(header: dict[str, Any], algorithms: tuple[str, ...]) -> jwt.PyJ
         raise BadProof("The proof carries no public key (jwk header).")
     if any(member in jwk for member in PRIVATE_MEMBERS):
         raise BadProof("The proof's jwk header holds a private key: refused.")
+    if alg in CURVES and jwk.get("crv") != CURVES[alg]:
+        raise BadProof(f"An {alg} proof's key must be on the {CURVES[alg]} curve.")
     try:
-        return jwt.PyJWK(jwk, algorithm=alg)
+        key = jwt.PyJWK(jwk, algorithm=alg)
     except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
         raise BadProof("The proof's jwk header is not a usable public key for its alg.") from None
+    if alg == "RS256" and getattr(key.key, "key_size", 0) < MIN_RSA_BITS:
+        raise BadProof(f"An RS256 proof's key must have at least {MIN_RSA_BITS} bits.")
+    return key
 
 
 def verify_proof(

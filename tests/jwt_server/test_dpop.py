@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from loadtests.bound import ClientKey
 from tests.support.bound import BASE_URL, DPoPClient
-from tests.support.tokens import PASSWORD, access_token, refresh_token, unverified
+from tests.support.tokens import PASSWORD, access_token, b64, refresh_token, unverified
 
 ME = f"{BASE_URL}/auth/me"
 
@@ -233,3 +233,21 @@ def test_refresh_without_a_proof_is_refused(refresh_app):
     plain = FlaskClient(refresh_app)
     plain.set_cookie("refresh_token", refresh_token(victim), path="/auth/refresh")
     assert_proof_refused(plain.post("/auth/refresh"), "DPoP proof")
+
+
+def test_an_es256_proof_on_another_curve_is_refused(app, victim):
+    """Signed by hand (PyJWT itself refuses to make it): ES256 is defined on P-256 only."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+    from jwt.utils import der_to_raw_signature
+
+    _, token = victim
+    private = ec.generate_private_key(ec.SECP384R1())
+    jwk = ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    header = {"alg": "ES256", "typ": "dpop+jwt", "jwk": jwk}
+    claims = {"jti": "abcdefgh12", "htm": "GET", "htu": ME, "iat": int(time.time()), "ath": ""}
+    signing_input = f"{b64(header)}.{b64(claims)}".encode()
+    der = private.sign(signing_input, ec.ECDSA(hashes.SHA256()))
+    proof = signing_input.decode() + "." + b64(der_to_raw_signature(der, private.curve))
+    assert_proof_refused(call(app, token, proof), "P-256")
