@@ -39,6 +39,7 @@ from loadtests.answers import (
     login_hint,
     who_answered,
 )
+from loadtests.keyholder import binds_tokens, hold_key
 from loadtests.phases import PHASES_DIR_ENV, PhaseRecorder
 
 __all__ = [
@@ -146,6 +147,8 @@ class AuthUser(FastHttpUser):
     def on_start(self) -> None:
         """Register a fresh account and log in (the setup phase); raise LoginFailed if not."""
         self.phase = "setup"
+        if binds_tokens():  # JWT_BINDING=dpop: this user's browser holds a key
+            hold_key(self.client)
         RECORDER.setup_started()
         try:
             self.set_up()
@@ -177,7 +180,7 @@ class AuthUser(FastHttpUser):
         )
         if not keep_cookies:
             client.client.cookiejar = None
-        return client
+        return hold_key(client) if binds_tokens() else client
 
     # -- account actions, shared by every scenario ------------------------------------------
 

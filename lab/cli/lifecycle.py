@@ -44,17 +44,24 @@ def _running_config(state_dir: str | None) -> LabConfig | None:
     return lab.config if lab else None
 
 
+def _bound(binding: str) -> str:
+    """ ", bound: dpop" where a server binds its credentials to a client key (docs/binding.md)."""
+    return "" if binding == "none" else f", bound: {binding}"
+
+
 def print_summary(lab: Lab) -> None:
     """The URLs and what runs behind them."""
     status = lab.status()
     config = lab.config
     print(
         f"  session server  {status['session_url']}   "
-        f"({config.replicas} replicas, store={config.session_store}, {config.lb_policy})"
+        f"({config.replicas} replicas, store={config.session_store}, {config.lb_policy}"
+        f"{_bound(config.session_binding)})"
     )
     print(
         f"  JWT server      {status['jwt_url']}   "
-        f"({config.replicas} replicas, mode={config.jwt_mode}, {config.algorithm})"
+        f"({config.replicas} replicas, mode={config.jwt_mode}, {config.algorithm}"
+        f"{_bound(config.jwt_binding)})"
     )
     print(f"  HAProxy stats   {status['stats_url']}")
     print(f"  Redis           {status['redis_url']}{_store_note(status['store'])}")

@@ -27,6 +27,7 @@ from ..api import Lab
 from ..attach import attach_or_start
 from ..engine.state import JWT_MODES
 from ..experiments.actors import Client, probe, register
+from ..experiments.binding import binding_of, browser_session
 from ..experiments.labs import mode_of, refresh_grace
 from ..experiments.revocation import perform_action
 from .narrator import Narrator
@@ -55,6 +56,8 @@ def run_server(lab: Lab, server: str, action: str, say: Narrator) -> dict[str, A
     say.step("The victim logs in")
     account = register(url, "victim")
     victim = Client(url, "victim")
+    # A bound server: the victim's browser holds a key the attacker cannot copy.
+    victim.http = browser_session(lab.config, server)
     response = victim.login(account)
     for header in response.raw.headers.getlist("Set-Cookie"):
         say.say(f"   Set-Cookie: {_short(header, 40)}", "dim")
@@ -97,11 +100,16 @@ def run_server(lab: Lab, server: str, action: str, say: Narrator) -> dict[str, A
     return verdict
 
 
-def refresh_theft(lab: Lab, say: Narrator) -> bool:
-    """The stolen refresh token, used: rotation, reuse detection, the family revoked."""
+def refresh_theft(lab: Lab, say: Narrator) -> bool | None:
+    """The stolen refresh token, used: rotation, reuse detection, the family revoked (None: the
+    refresh token is bound to the victim's key, and the thief's refresh was simply refused)."""
     url = lab.jwt_url
     say.say()
     say.say("The stolen refresh token (rotation and reuse detection)", "bold")
+    if binding_of(lab.config, "jwt") == "dpop":
+        say.say("   DPoP binds each refresh family to the victim's key: a stolen refresh token")
+        say.say("   is refused without a proof from that key (above), and burns nothing.")
+        return None
     say.step("A new victim logs in; the attacker copies both cookies, the refresh token too")
     account = register(url, "victim")
     victim = Client(url, "victim")
@@ -231,7 +239,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             ("   SAFE    " if v["safe"] else "   EXPOSED ") + v["text"],
             "green" if v["safe"] else "red",
         )
-        if "reuse" in v:
+        if v.get("reuse") is None and "reuse" in v:
+            say.say("   BOUND   jwt (refresh): the refresh token is bound to the key.", "green")
+        elif "reuse" in v:
             caught = "detected, family revoked" if v["reuse"] else "NOT detected"
             say.say(f"   REUSE   jwt (refresh): a stolen refresh token used: {caught}.",
                     "green" if v["reuse"] else "red")  # fmt: skip

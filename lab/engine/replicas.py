@@ -57,8 +57,10 @@ def environment(
     }
     if server == "session":
         env["SESSION_STORE"] = config.session_store
+        env["SESSION_BINDING"] = config.session_binding
     else:
         env["JWT_MODE"] = config.jwt_mode
+        env["JWT_BINDING"] = config.jwt_binding
         env["JWT_ALGORITHM"] = config.algorithm
         if config.access_ttl is not None:
             env["ACCESS_TOKEN_TTL"] = str(config.access_ttl)

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from servers.core import config as server_config
-from servers.core.config import ALGORITHMS, JWT_MODES, SESSION_STORES
+from servers.core.config import (
+    ALGORITHMS,
+    JWT_BINDINGS,
+    JWT_MODES,
+    SESSION_BINDINGS,
+    SESSION_STORES,
+)
 
 #: Repository root: the replicas run from here so `servers` is importable.
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +39,7 @@ STATE_DIR_ENV = "AUTHLAB_LAB_DIR"
 SERVERS = ("session", "jwt")
 
 LB_POLICIES = ("roundrobin", "sticky")
-# SESSION_STORES, JWT_MODES and ALGORITHMS are the servers' own, declared once in
+# SESSION_STORES, JWT_MODES, ALGORITHMS and the bindings are the servers' own, declared once in
 # servers/core/config.py; the CLI imports them from here with the lab's LB_POLICIES.
 #: One Redis, or a primary, a replica and three sentinels (lab/store/sentinel.py).
 REDIS_TOPOLOGIES = ("single", "sentinel")
@@ -77,6 +83,18 @@ class LabConfig:
     )
     jwt_mode: str = setting(
         server_config.default_of("jwt_mode"), help="how the JWT server revokes", choices=JWT_MODES
+    )
+    #: SESSION_BINDING / JWT_BINDING: bearer credentials, or bound to a client key (DBSC, DPoP;
+    #: docs/binding.md).
+    session_binding: str = setting(
+        server_config.default_of("session_binding"),
+        help="bind sessions to a client key (DBSC)",
+        choices=SESSION_BINDINGS,
+    )
+    jwt_binding: str = setting(
+        server_config.default_of("jwt_binding"),
+        help="bind JWTs to a client key (DPoP)",
+        choices=JWT_BINDINGS,
     )
     #: ACCESS_TOKEN_TTL in seconds; None keeps the JWT server's default (900, or 60 in refresh).
     access_ttl: int | None = setting(
@@ -153,6 +171,8 @@ class LabConfig:
             "lb_policy": LB_POLICIES,
             "session_store": SESSION_STORES,
             "jwt_mode": JWT_MODES,
+            "session_binding": SESSION_BINDINGS,
+            "jwt_binding": JWT_BINDINGS,
             "algorithm": ALGORITHMS,
             "redis_topology": REDIS_TOPOLOGIES,
         }

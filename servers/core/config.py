@@ -35,6 +35,8 @@ SECRET_HINT = (
 SESSION_STORES = ("redis", "memory", "cached")
 JWT_MODES = ("stateless", "denylist", "refresh", "push")
 ALGORITHMS = ("HS256", "RS256", "EdDSA")
+SESSION_BINDINGS = ("none", "dbsc")
+JWT_BINDINGS = ("none", "dpop")
 
 #: Sections of `.env.example` and of the table in docs/configuration.md, in order.
 GROUPS = ("Both servers", "Session server", "JWT server")
@@ -186,6 +188,22 @@ class Settings:
         group="Session server",
         min=1,
     )
+    session_binding: str = setting(
+        "none",
+        "none (a bearer cookie) or dbsc (Device Bound Session Credentials: at login the server"
+        " asks the client to register a key; a short-lived cookie is then renewed only with a"
+        " signature by that key; clients without support stay unbound; docs/binding.md).",
+        group="Session server",
+        choices=SESSION_BINDINGS,
+    )
+    dbsc_cookie_ttl: int = setting(
+        60,
+        "SESSION_BINDING=dbsc: seconds the short-lived bound cookie lives; a stolen copy works"
+        " this long at most.",
+        group="Session server",
+        min=1,
+        max=3600,
+    )
     session_max_per_user: int = setting(
         0,
         "Keep at most this many sessions per user, evicting the oldest (0 = no limit).",
@@ -260,6 +278,29 @@ class Settings:
         group="JWT server",
         min=0,
         max=300,
+    )
+    jwt_binding: str = setting(
+        "none",
+        "none (bearer tokens) or dpop (RFC 9449: each token bound to the client's key; every"
+        " request carries a fresh signed proof; docs/binding.md).",
+        group="JWT server",
+        choices=JWT_BINDINGS,
+    )
+    dpop_proof_window: float = setting(
+        60.0,
+        "JWT_BINDING=dpop: seconds a proof is accepted after its iat (plus JWT_LEEWAY ahead);"
+        " its jti is remembered that long.",
+        group="JWT server",
+        min=1,
+        max=600,
+    )
+    dpop_replay_store: str = setting(
+        "redis",
+        "JWT_BINDING=dpop: where proof ids are remembered: redis (one round trip per request,"
+        " a replay refused on every replica) or memory (no round trip; a replay to another"
+        " replica gets in once).",
+        group="JWT server",
+        choices=("redis", "memory"),
     )
     jwt_issuer: str = setting(
         "authlab", "The iss claim tokens carry and require.", group="JWT server"

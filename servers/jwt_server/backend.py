@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Request
+from flask import Flask, Request
 
 from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Revocation
 from ..core.config import ConfigError, Settings
@@ -19,6 +19,7 @@ from ..core.epoch import LOST_CODE, EpochGuard
 from ..core.redis_client import confirm_revocation, make_redis
 from .config import DEFAULT_ACCESS_TTL
 from .cookies import BadCredential, TokenCookies
+from .dpop import make_binding
 from .keys import KeyRing
 from .kit import TokenKit
 from .modes import MODES, Mode
@@ -53,8 +54,18 @@ class TokenBackend(AuthBackend):
         )
         if self.guard is not None:
             self.guard.probe()  # the epoch now, if Redis answers (else at the first request)
+        # JWT_BINDING: bearer tokens, or tokens bound to the client's key (DPoP, dpop.py).
+        self.binding = make_binding(settings, self.redis)
         # The mode gets what it needs in a kit, and never calls back into the backend.
-        kit = TokenKit(settings, self.codec, self.cookies, self.access_ttl, self.redis, self.guard)
+        kit = TokenKit(
+            settings,
+            self.codec,
+            self.cookies,
+            self.access_ttl,
+            self.redis,
+            self.guard,
+            self.binding,
+        )
         self.strategy: Mode = MODES[settings.jwt_mode](kit)
 
     @property
@@ -66,6 +77,11 @@ class TokenBackend(AuthBackend):
         """Seconds of clock skew tolerated on exp/nbf."""
         return self.codec.leeway
 
+    def init_app(self, app: Flask) -> None:
+        """DPoP: a login or refresh proves its key before the view runs (the factory installs
+        the views themselves)."""
+        self.binding.init_app(app)
+
     # --- the AuthBackend interface -------------------------------------------------------------
 
     def authenticate(self, request: Request) -> AuthCheck:
@@ -75,14 +91,16 @@ class TokenBackend(AuthBackend):
             return AuthCheck(None, 0, str(exc))
         if found is None:
             return AuthCheck(None, 0, "Log in first: no access token (cookie or Bearer header).")
-        token, _source = found
+        token, source = found
         # The signature and claims first: a forged token never costs a Redis call.
         try:
             claims = self.codec.verify(token)
         except InvalidToken as exc:
             return AuthCheck(None, 0, exc.reason)
+        # DPoP: the request's proof, signed by the token's key (401 otherwise); replay check.
+        bound_trips = self.binding.check(request, token, claims, source)
         reason = self.strategy.check(claims)  # denylist: one MGET; StoreUnavailable if down
-        round_trips = self.strategy.round_trips
+        round_trips = self.strategy.round_trips + bound_trips
         if reason is not None:
             return AuthCheck(None, round_trips, reason)
         # The mode's check has just read the store's epoch (or knows it): a token issued before

@@ -39,13 +39,14 @@ class TokenCookies:
 
     @staticmethod
     def read_access(request: Request) -> tuple[str, str] | None:
-        """(token, "bearer"|"cookie"), None when there is none; BadCredential when malformed."""
+        """(token, "bearer"|"dpop"|"cookie"), None if absent; BadCredential when malformed."""
         header = request.headers.get("Authorization")
         if header is not None:
             scheme, _, token = header.strip().partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
+            if scheme.lower() not in ("bearer", "dpop") or not token.strip():
                 raise BadCredential("The Authorization header must be 'Bearer <token>'.")
-            return token.strip(), "bearer"
+            # "dpop": a DPoP-bound token (RFC 9449 7.1); the binding decides if it is allowed.
+            return token.strip(), scheme.lower()
         cookie = request.cookies.get(ACCESS_COOKIE)
         return (cookie, "cookie") if cookie else None
 

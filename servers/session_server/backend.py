@@ -20,6 +20,7 @@ from ..core.config import Settings
 from ..core.epoch import EpochGuard
 from ..core.redis_client import confirm_revocation, make_redis
 from .cookies import STORE_KEY_HEX, SessionCookie, new_session_id, store_key
+from .dbsc import BOUND_COOKIE, DBSC
 from .stores import CachedStore, MemoryStore, RedisStore, SessionRecord, SessionStore
 
 
@@ -40,6 +41,10 @@ class SessionBackend(AuthBackend):
         self.store = store or self._make_store(settings)
         # The cookie lives as long as the absolute timeout; the server decides before that.
         self.cookie = SessionCookie(settings.secret_keys, self.absolute)
+        # SESSION_BINDING=dbsc: sessions may be bound to a client key (dbsc.py).
+        self.binding: DBSC | None = None
+        if settings.session_binding == "dbsc":
+            self.binding = DBSC(settings, self.store, self.cookie, self.idle)
 
     @staticmethod
     def _make_store(settings: Settings) -> SessionStore:
@@ -68,12 +73,16 @@ class SessionBackend(AuthBackend):
 
     def init_app(self, app: Flask) -> None:
         app.extensions["authlab_session_store"] = self.store
+        if self.binding is not None:
+            self.binding.init_app(app)
 
     def authenticate(self, request: Request) -> AuthCheck:
-        session_id = self.cookie.read(request)
-        if session_id is None:
+        # A bound session travels in a short-lived signed cookie (its store key), never in `sid`.
+        key = self.binding.read(request) if self.binding is not None else None
+        session_id = None if key is not None else self.cookie.read(request)
+        if key is None and session_id is None:
             return AuthCheck(None, 0, "Log in first: no valid session cookie.")
-        key = store_key(session_id)
+        key = key or store_key(session_id)
         record = self.store.read(key, time.time(), self.idle)
         if record is None:
             return AuthCheck(
@@ -90,6 +99,9 @@ class SessionBackend(AuthBackend):
         previous = self.cookie.read(request)
         if previous is not None:
             self.store.delete(store_key(previous), int(user["id"]))
+        bound = self.binding.read(request) if self.binding is not None else None
+        if bound is not None:  # a bound session this browser held ends too
+            self.store.delete(bound, int(user["id"]))
         now = time.time()
         return self._start(user, request, created=now, expires_at=now + self.absolute)
 
@@ -108,7 +120,11 @@ class SessionBackend(AuthBackend):
         self.store.create(
             store_key(session_id), record, self.idle, self.settings.session_max_per_user
         )
-        return Issued((self.cookie.issue(session_id),))
+        if self.binding is None:
+            return Issued((self.cookie.issue(session_id),))
+        # DBSC: ask this client to register a key; any older bound cookie names another session.
+        self.binding.offer(store_key(session_id))
+        return Issued((self.cookie.issue(session_id), Cookie.expired(BOUND_COOKIE)))
 
     def logout(self, principal: Principal) -> Revocation:
         self.store.delete(principal.credential_id, principal.user_id)
@@ -197,7 +213,9 @@ class SessionBackend(AuthBackend):
         )
 
     def expired_cookies(self) -> tuple[Cookie, ...]:
-        return (self.cookie.expired(),)
+        if self.binding is None:
+            return (self.cookie.expired(),)
+        return (self.cookie.expired(), Cookie.expired(BOUND_COOKIE))
 
     def store_up(self) -> bool:
         guard = self.store.guard

@@ -10,7 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.contract import SERVERS, AuthActions, Server, close_app
+from tests.support.bound import DPoPClient
+from tests.support.contract import BOUND, SERVERS, AuthActions, Server, close_app
 from tests.support.redis_proc import free_port, start_proxy, stop_proxy
 from tests.support.settings import base_config
 
@@ -19,14 +20,19 @@ from tests.support.settings import base_config
 PROXIED_MODULES = ("test_login", "test_revocation", "test_sessions")
 PROXY_LATENCY = "0.2ms"
 PROXIED = [(f"{name}@{PROXY_LATENCY}", module, settings) for name, module, settings in SERVERS]
+#: Where the DPoP configurations do not run: there a test's thief copies a credential and
+#: expects the copy to work, and a DPoP-bound copy without the key never does (the point).
+#: The DBSC configuration runs everywhere: the contract's clients are its unbound fallback.
+DPOP_SKIPS = ("test_revocation", "test_cookies_need_a_credential")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every server configuration; the store-heavy modules also behind the latency proxy."""
     chosen = any(m.args[:1] == ("server",) for m in metafunc.definition.iter_markers("parametrize"))
     if "server" in metafunc.fixturenames and not chosen:  # a test may pick its own servers
-        proxied = metafunc.module.__name__.split(".")[-1] in PROXIED_MODULES
-        params = SERVERS + (PROXIED if proxied else [])
+        module = metafunc.module.__name__.split(".")[-1]
+        params = SERVERS + (PROXIED if module in PROXIED_MODULES else [])
+        params += [p for p in BOUND if "dpop" not in p[0] or module not in DPOP_SKIPS]
         metafunc.parametrize("server", params, ids=[p[0] for p in params], indirect=True)
 
 
@@ -51,6 +57,8 @@ def server(request, redis_server, sqlite_url) -> Iterator[Server]:
         config = base_config(redis_url, sqlite_url, **{**settings, **overrides})
         app = factory(config)
         app.config["TESTING"] = True
+        if settings.get("jwt_binding") == "dpop":
+            app.test_client_class = DPoPClient  # signs a proof per request with its own key
         made.append(app)
         return app
 

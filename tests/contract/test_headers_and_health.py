@@ -46,6 +46,9 @@ def test_the_contract_is_a_valid_openapi_document_and_is_served(client):
     assert set(OPENAPI["paths"]) - set(served["paths"]) <= {
         "/auth/refresh",
         "/.well-known/jwks.json",
+        "/auth/dbsc",
+        "/auth/dbsc/register",
+        "/auth/dbsc/refresh",
     }
 
 

@@ -21,6 +21,16 @@ SERVERS = [
     ("jwt-push", "servers.jwt_server", {"jwt_mode": "push"}),
 ]
 
+#: Bound configurations (docs/binding.md). The contract's clients do not answer DBSC's
+#: registration offer, so "session-dbsc" runs the whole contract as the draft's fallback (an
+#: unsupporting browser); the DPoP ones sign a proof per request (tests/support/bound.py).
+BOUND = [
+    ("session-dbsc", "servers.session_server", {"session_binding": "dbsc"}),
+    ("jwt-stateless-dpop", "servers.jwt_server", {"jwt_mode": "stateless", "jwt_binding": "dpop"}),
+    ("jwt-denylist-dpop", "servers.jwt_server", {"jwt_mode": "denylist", "jwt_binding": "dpop"}),
+    ("jwt-refresh-dpop", "servers.jwt_server", {"jwt_mode": "refresh", "jwt_binding": "dpop"}),
+]
+
 OPENAPI = json.loads((Path(__file__).parents[2] / "servers" / "core" / "openapi.json").read_text())
 
 
@@ -46,6 +56,11 @@ PROMISES = {
     # not cached yet needs Redis, while a push replica serves from memory up to its bound.
     "session-cached": Promises(revokes=True, tracks_sessions=True, needs_store=True),
     "jwt-push": Promises(revokes=True, tracks_sessions=False, needs_store=False),
+    "session-dbsc": Promises(revokes=True, tracks_sessions=True, needs_store=True),
+    # The replay check (DPOP_REPLAY_STORE=redis) makes every bound request need the store.
+    "jwt-stateless-dpop": Promises(revokes=False, tracks_sessions=False, needs_store=True),
+    "jwt-denylist-dpop": Promises(revokes=True, tracks_sessions=False, needs_store=True),
+    "jwt-refresh-dpop": Promises(revokes=False, tracks_sessions=True, needs_store=True),
 }
 
 

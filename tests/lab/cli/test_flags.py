@@ -22,6 +22,10 @@ def test_every_lab_setting_has_one_flag():
         (["--replicas", "2", "--jwt-mode", "denylist"], {"replicas": 2, "jwt_mode": "denylist"}),
         (["--env", "A=1", "--env", "B=x=y"], {"env": {"A": "1", "B": "x=y"}}),
         (["--no-redis-persist"], {"redis_persist": False}),
+        (
+            ["--session-binding", "dbsc", "--jwt-binding", "dpop"],
+            {"session_binding": "dbsc", "jwt_binding": "dpop"},
+        ),
         ([], {}),
     ],
 )
