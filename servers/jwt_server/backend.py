@@ -121,10 +121,14 @@ class TokenBackend(AuthBackend):
         return self.strategy.login(user, request)
 
     def logout(self, principal: Principal) -> Revocation:
-        return confirm_revocation(self.strategy.logout(principal), self.redis, self.settings)
+        return self._answer(self.strategy.logout(principal))
 
     def revoke_user(self, user_id: int) -> Revocation:
-        return confirm_revocation(self.strategy.revoke_user(user_id), self.redis, self.settings)
+        return self._answer(self.strategy.revoke_user(user_id))
+
+    def _answer(self, revocation: Revocation) -> Revocation:
+        """The mode's revocation, made durable as configured, explained for bound tokens."""
+        return self.binding.explain(confirm_revocation(revocation, self.redis, self.settings))
 
     def renew(self, principal: Principal, request: Request) -> Issued:
         return self.strategy.renew(principal, request)
@@ -134,7 +138,7 @@ class TokenBackend(AuthBackend):
 
     def revoke_session(self, principal: Principal, session_id: str) -> Revocation | None:
         done = self.strategy.revoke_session(principal, session_id)
-        return done and confirm_revocation(done, self.redis, self.settings)
+        return done and self._answer(done)
 
     def expired_cookies(self) -> tuple[Cookie, ...]:
         return self.cookies.expired()

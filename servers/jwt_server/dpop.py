@@ -17,12 +17,14 @@ to bearer would make the binding optional for the thief.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from flask import Flask, Request, g, request
 
+from ..core.backend import Revocation
 from ..core.binding import CLIENT_ALGORITHMS, BadProof, sha256_b64url, thumbprint, verify_proof
 from ..core.config import Settings
 from ..core.errors import ApiError
@@ -79,6 +81,10 @@ class NoBinding:
         """No `cnf`: the token is a bearer token."""
         return extra
 
+    def explain(self, revocation: Revocation) -> Revocation:
+        """What a copy of a bearer token can do is what the revocation says: unchanged."""
+        return revocation
+
     def check(self, req: Request, token: str, claims: dict[str, Any], source: str) -> int:
         """Bearer tokens need no proof; the DPoP scheme is not spoken here."""
         if source == "dpop":
@@ -91,6 +97,17 @@ class DPoPBinding(NoBinding):
 
     name = "dpop"
     token_type = "DPoP"  # noqa: S105
+
+    def explain(self, revocation: Revocation) -> Revocation:
+        """A token that still lives (`revoked: false`) lives only for its key holder: say so,
+        so the answer is neither a lie nor more alarming than the truth."""
+        if revocation.revoked:
+            return revocation
+        note = (
+            "Bound to the client's key (DPoP): a copy without that private key is refused at"
+            " once; only the key holder can use it until valid_until."
+        )
+        return replace(revocation, message=f"{revocation.message} {note}".strip())
 
     def __init__(self, settings: Settings, client: redis.Redis):
         self.window = settings.dpop_proof_window
