@@ -161,11 +161,13 @@ def install_response_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers
-        headers["X-Replica"] = app.config["AUTHLAB"].replica_id
+        # Only this hook writes these two: added, not searched for (`set` scans every header).
+        headers.add("X-Replica", app.config["AUTHLAB"].replica_id)
         state = g._get_current_object()
         if "auth_checked" in state:
-            headers["Server-Timing"] = (
-                f'auth;dur={state.auth_ms:.3f};desc="store={state.auth_round_trips}"'
+            headers.add(
+                "Server-Timing",
+                f'auth;dur={state.auth_ms:.3f};desc="store={state.auth_round_trips}"',
             )
         # Responses carry credentials or personal data: never cache them.
         headers.setdefault("Cache-Control", "no-store")
