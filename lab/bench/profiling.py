@@ -4,7 +4,11 @@ Each server is built in process on a private Redis, a user logs in, and the WSGI
 /auth/me N times under pyinstrument (a sampling profiler): the same code gunicorn runs, minus
 the HTTP parsing that every contestant of `--http` pays alike.
 
-    python -m lab bench --profile                   # session server and stateless JWT
+    python -m lab bench --profile        # session server, stateless and denylist JWT
+
+Each server is followed by its mechanism's limit (lab/bench/contestants/minimal_*.py), the
+smallest app that does the same check, profiled the same way: what the server spends beyond it
+is the server's own.
 """
 
 from __future__ import annotations
@@ -18,29 +22,44 @@ from pathlib import Path
 from typing import Any
 
 from ..store.redis_server import RedisProcess
+from .contestants import JWT_LIMIT, SESSION_LIMIT
 from .wrk import USER_AGENT
 
-#: (label, app module, settings, cookie) of the profiled servers.
+#: (label, app module, settings, cookie) of the profiled apps. A module of lab.bench.contestants
+#: is one of the mechanisms' limits, built from its own arguments rather than the servers'.
 PROFILED = [
     ("session server", "servers.session_server", {}, "sid"),
+    (SESSION_LIMIT, "lab.bench.contestants.minimal_session", {}, "sid"),
     ("jwt stateless", "servers.jwt_server", {"jwt_mode": "stateless"}, "access_token"),
+    (JWT_LIMIT, "lab.bench.contestants.minimal_jwt", {}, "access_token"),
     ("jwt denylist", "servers.jwt_server", {"jwt_mode": "denylist"}, "access_token"),
 ]
 
 
-def wsgi_caller(module: str, settings: dict[str, Any], cookie: str, redis_url: str, tmp: Path):
-    """A function that runs one authenticated GET /auth/me through the app's WSGI callable."""
-    from werkzeug.test import EnvironBuilder
-
-    app = importlib.import_module(module).create_app(
+def build(module: str, settings: dict[str, Any], cookie: str, redis_url: str, tmp: Path):
+    """The app: a server on its lab settings, or a minimal app on the same Redis and secret."""
+    factory = importlib.import_module(module).create_app
+    secret = secrets.token_urlsafe(48)
+    if module.endswith("minimal_session"):
+        return factory(redis_url=redis_url)
+    if module.endswith("minimal_jwt"):
+        return factory(secret_key=secret)
+    return factory(
         {
-            "secret_keys": (secrets.token_urlsafe(48),),
+            "secret_keys": (secret,),
             "redis_url": redis_url,
             "database_url": f"sqlite:///{tmp / (cookie + module.rsplit('.', 1)[-1] + '.db')}",
             "bcrypt_rounds": 4,
             **settings,
         }
     )
+
+
+def wsgi_caller(module: str, settings: dict[str, Any], cookie: str, redis_url: str, tmp: Path):
+    """A function that runs one authenticated GET /auth/me through the app's WSGI callable."""
+    from werkzeug.test import EnvironBuilder
+
+    app = build(module, settings, cookie, redis_url, tmp)
     client = app.test_client()
     account = {"email": "bench@example.com", "password": "bench-password-1", "name": "Bench"}
     client.post("/auth/register", json=account)

@@ -18,23 +18,31 @@ def span(figure: dict[str, float], digits: int = 2) -> str:
     return f"{figure['median']:.{digits}f} ({figure['min']:.{digits}f}-{figure['max']:.{digits}f})"
 
 
+#: How a row's kind shows in its label.
+LABELS = {"reference": " [reference]", "limit": " [limit]"}
+
+
 def http_rows(report: dict[str, Any]) -> list[list[str]]:
     """The cells of the --http table, one row per contestant."""
     rows = []
     for row in report["contestants"]:
         ratio = row["ratio_to_floor"]
-        label = row["name"] + (" [reference]" if row["kind"] == "reference" else "")
+        # Reports from before issue 21 have no limits: their rows show "-".
+        limit = row.get("ratio_to_limit")
+        label = row["name"] + LABELS.get(row["kind"], "")
         rows.append(
             [
                 label,
                 span(row["rps"], 0),
                 span(ratio["rps"]),
+                span(limit["rps"]) if limit else "-",
                 f"{row['p50_ms']['median']:.2f}",
                 f"{ratio['p50']['median']:.2f}",
                 f"{row['p99_ms']['median']:.2f}",
                 f"{ratio['p99']['median']:.2f}",
                 f"{row['cpu_us']['median']:.0f}",
                 span(ratio["cpu"]),
+                span(limit["cpu"]) if limit else "-",
                 str(row["errors"]),
             ]
         )
@@ -45,12 +53,14 @@ HTTP_HEAD = [
     "contestant",
     "req/s median (range)",
     "x floor (range)",
+    "x its limit (range)",
     "p50 ms",
     "p50 x floor",
     "p99 ms",
     "p99 x floor",
     "CPU us/req",
     "floor CPU / CPU",
+    "limit CPU / CPU",
     "errors",
 ]
 
@@ -85,11 +95,13 @@ def print_http(report: dict[str, Any]) -> None:
     print(
         f"\n{settings['path']}, gunicorn {settings['gunicorn']}, wrk {settings['wrk']}, "
         f"{settings['rounds']} interleaved rounds of {settings['seconds_per_run']} s."
-        "\nRatios: each round's figure divided by the floor's in the same round (median, range)."
-        "\nCPU us/req: the contestant's gunicorn and Redis CPU time per request; the floor's"
-        "\nover it is the req/s ratio the machine would give if nothing else ran on it."
+        "\nRatios: each round's figure divided by the floor's in the same round (median, range);"
+        "\n'its limit': by its own mechanism's minimal app's (sessions: one Redis GET; JWTs: one"
+        "\nPyJWT decode), in the same round. CPU us/req: the contestant's gunicorn and Redis CPU"
+        "\ntime per request; the floor's (or the limit's) over it is the req/s ratio the machine"
+        "\nwould give if nothing else ran on it."
     )
-    print("\nTargets (issue 10):")
+    print("\nTargets (issue 21):")
     for line in target_lines(report):
         print("  " + line)
     print("\nTrust:" if report["trust"] else "\nTrust: nothing stood out.")
@@ -115,9 +127,11 @@ def http_markdown(report: dict[str, Any], command: str) -> str:
     lines.append(
         f"{settings['path']}; gunicorn {settings['gunicorn']}; wrk {settings['wrk']}; "
         f"{settings['rounds']} interleaved rounds of {settings['seconds_per_run']} s; ratios to "
-        "the floor measured in the same round (median, range). CPU us/req: the contestant's "
-        "gunicorn and Redis CPU time per request; the floor's over it is the req/s ratio a "
-        "machine with nothing else running would give."
+        "the floor, and to the contestant's own mechanism's limit (the minimal session app: "
+        "one Redis GET; the minimal JWT app: one PyJWT decode), measured in the same round "
+        "(median, range). CPU us/req: the contestant's gunicorn and Redis CPU time per "
+        "request; the floor's (or the limit's) over it is the req/s ratio a machine with "
+        "nothing else running would give."
     )
     lines += ["", "| " + " | ".join(HTTP_HEAD) + " |", "|" + "---|" * len(HTTP_HEAD)]
     lines += ["| " + " | ".join(r) + " |" for r in http_rows(report)]

@@ -1,5 +1,6 @@
-"""What the runs of `python -m lab bench --http` say: each contestant's figures over the rounds
-and as ratios of the floor, issue 10's targets met or not, and the reasons to doubt a run."""
+"""What the runs of `python -m lab bench --http` say: each contestant's figures over the rounds,
+as ratios of the floor and of its own mechanism's limit, issue 21's targets met or not, and the
+reasons to doubt a run."""
 
 from __future__ import annotations
 
@@ -29,11 +30,14 @@ def ratios(runs: list[WrkRun], floor: list[WrkRun]) -> dict[str, dict[str, float
 
 
 def summarise(started: list[Running]) -> list[dict[str, Any]]:
-    """One row per contestant: req/s, p50, p99 (median and range) and their ratios."""
-    floor = next(r for r in started if r.contestant.name == FLOOR).runs
+    """One row per contestant: req/s, p50, p99 (median and range), their ratios to the floor
+    and to the contestant's own mechanism's limit (None where it has none)."""
+    by_name = {r.contestant.name: r.runs for r in started}
+    floor = by_name[FLOOR]
     rows = []
     for running in started:
         runs = running.runs
+        limit = running.contestant.limit
         rows.append(
             {
                 "name": running.contestant.name,
@@ -43,6 +47,8 @@ def summarise(started: list[Running]) -> list[dict[str, Any]]:
                 "p99_ms": spread([r.p99_ms for r in runs]),
                 "cpu_us": spread([r.cpu_us for r in runs]),
                 "ratio_to_floor": ratios(runs, floor),
+                "limit": limit if limit in by_name else None,
+                "ratio_to_limit": ratios(runs, by_name[limit]) if limit in by_name else None,
                 "errors": sum(r.errors for r in runs),
                 "runs": [asdict(r) for r in runs],
             }
@@ -50,36 +56,51 @@ def summarise(started: list[Running]) -> list[dict[str, Any]]:
     return rows
 
 
+def judged(what: str, rps: tuple[float, float], cpu: tuple[float, float]) -> dict[str, Any]:
+    """One target: (measured, goal) by req/s and by CPU per request, met or not."""
+    return {
+        "target": what,
+        "measured": round(rps[0], 3),
+        "goal": round(rps[1], 3),
+        "met": rps[0] >= rps[1],
+        "measured_by_cpu": round(cpu[0], 3),
+        "goal_by_cpu": round(cpu[1], 3),
+        "met_by_cpu": cpu[0] >= cpu[1],
+    }
+
+
 def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Issue 10's targets, from the median ratios of this run: met or not, never hidden. Judged
-    on req/s as asked, and shown on CPU per request too (steadier on a shared machine)."""
-    by_rps = {row["name"]: row["ratio_to_floor"]["rps"]["median"] for row in rows}
-    by_cpu = {row["name"]: row["ratio_to_floor"]["cpu"]["median"] for row in rows}
+    """Issue 21's targets, from the median ratios of this run: met or not, never hidden. Judged
+    on req/s as asked, and shown on CPU per request too (steadier on a shared machine). A share
+    of a limit is judged on the ratio to that limit in the same round; a comparison of two
+    contestants, on their ratios to the floor."""
+    by_name = {row["name"]: row for row in rows}
     found = []
 
-    def add(what: str, name: str, goal: float | str) -> None:
-        if name not in by_rps or (isinstance(goal, str) and goal not in by_rps):
+    def of_limit(name: str, share: float) -> None:
+        ratio = by_name.get(name, {}).get("ratio_to_limit")
+        if ratio is None:
             return
-        goal_rps = by_rps[goal] if isinstance(goal, str) else goal
-        goal_cpu = by_cpu[goal] if isinstance(goal, str) else goal
-        found.append(
-            {
-                "target": what,
-                "measured": round(by_rps[name], 3),
-                "goal": round(goal_rps, 3),
-                "met": by_rps[name] >= goal_rps,
-                "measured_by_cpu": round(by_cpu[name], 3),
-                "goal_by_cpu": round(goal_cpu, 3),
-                "met_by_cpu": by_cpu[name] >= goal_cpu,
-            }
-        )
+        what = f"{name} >= {share:g} of {by_name[name]['limit']}"
+        rps, cpu = ratio["rps"]["median"], ratio["cpu"]["median"]
+        found.append(judged(what, (rps, share), (cpu, share)))
 
-    add("session server >= 0.56 of the floor", SESSION, 0.56)
-    add("jwt stateless >= 0.65 of the floor", jwt_name("stateless"), 0.65)
-    add("jwt denylist >= the session server", jwt_name("denylist"), SESSION)
+    def of_row(name: str, other: str, factor: float = 1.0) -> None:
+        if name not in by_name or other not in by_name:
+            return
+        mine, theirs = by_name[name]["ratio_to_floor"], by_name[other]["ratio_to_floor"]
+        what = f"{name} >= the {other}" + (f" x {factor:g}" if factor != 1 else "")
+        rps = (mine["rps"]["median"], theirs["rps"]["median"] * factor)
+        cpu = (mine["cpu"]["median"], theirs["cpu"]["median"] * factor)
+        found.append(judged(what, rps, cpu))
+
+    of_limit(SESSION, 0.9)
+    of_limit(jwt_name("stateless"), 0.9)
+    of_row(jwt_name("denylist"), SESSION)
+    of_row(jwt_name("push"), jwt_name("stateless"), 0.95)
     for row in rows:
         if row["kind"] == "authlab":
-            add(f"{row['name']} >= the usual stack", row["name"], USUAL)
+            of_row(row["name"], USUAL)
     return found
 
 

@@ -68,9 +68,12 @@ def install_origin_check(app: Flask) -> None:
 
     @app.before_request
     def _check_origin() -> None:
+        method = request.method
+        if method not in UNSAFE_METHODS:
+            return  # what origin_allowed answers first, without reading three headers
         headers = request.headers
         if not origin_allowed(
-            request.method,
+            method,
             headers.get("Origin"),
             headers.get("Sec-Fetch-Site"),
             headers.get("Host", ""),

@@ -25,7 +25,8 @@ from typing import Any
 import jwt
 
 from ..core.config import Settings
-from .keys import KeyRing
+from .keys import Key, KeyRing, b64url
+from .segments import SegmentPyJWT
 
 #: The `typ` claim of an access token. Refresh tokens are opaque, and any other token type this
 #: server might sign carries another value: one can never pass for the other (RFC 8725 3.11).
@@ -102,6 +103,14 @@ def unverified_header(token: str) -> dict[str, Any]:
     return header
 
 
+def header_segment(key: Key) -> str:
+    """The first segment of every token this server signs with `key`, byte for byte as PyJWT
+    writes it (sorted keys, no spaces): a token that starts with it names this key and its
+    algorithm, so reading its header again would only find that out once more."""
+    header = {"alg": key.algorithm, "kid": key.kid, "typ": "JWT"}
+    return b64url(json.dumps(header, separators=(",", ":"), sort_keys=True).encode())
+
+
 class TokenCodec:
     """Signs and verifies access tokens with a key ring."""
 
@@ -112,6 +121,26 @@ class TokenCodec:
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
+        # Our own tokens' headers, known in advance: their key is found without parsing them.
+        self._by_header = {header_segment(key): key for key in keys}
+        # One PyJWT with our options, built once: jwt.decode would merge them on every call.
+        # Its segment check runs in C (segments.py): PyJWT's refusals, not its Python loop.
+        self._jwt = SegmentPyJWT({"require": [*REQUIRED_CLAIMS, *USER_CLAIMS]})
+
+    def key_for(self, token: str) -> Key:
+        """The allow-listed key a token names, with the algorithm that key is bound to."""
+        key = self._by_header.get(token.partition(".")[0])
+        if key is not None:
+            return key
+        header = unverified_header(token)
+        # The kid is looked up in our allow-list, and the key decides the algorithm: the token's
+        # own `alg` is never trusted (no `none`, no HS256 keyed with an RSA public key).
+        key = self.keys.get(header.get("kid"))
+        if key is None:
+            raise InvalidToken("The token names a signing key (kid) this server does not know.")
+        if header.get("alg") != key.algorithm:
+            raise InvalidToken("The token's algorithm is not the one its key is bound to.")
+        return key
 
     def issue(
         self,
@@ -145,23 +174,15 @@ class TokenCodec:
         """The claims of a valid token of type `typ`, or InvalidToken with the reason."""
         if not token or len(token) > MAX_TOKEN_BYTES:
             raise InvalidToken("The credential is not a well-formed token.")
-        header = unverified_header(token)
-        # The kid is looked up in our allow-list, and the key decides the algorithm: the token's
-        # own `alg` is never trusted (no `none`, no HS256 keyed with an RSA public key).
-        key = self.keys.get(header.get("kid"))
-        if key is None:
-            raise InvalidToken("The token names a signing key (kid) this server does not know.")
-        if header.get("alg") != key.algorithm:
-            raise InvalidToken("The token's algorithm is not the one its key is bound to.")
+        key = self.key_for(token)
         try:
-            claims = jwt.decode(
+            claims = self._jwt.decode(
                 token,
                 key.verifying,
                 algorithms=[key.algorithm],
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=self.leeway,
-                options={"require": [*REQUIRED_CLAIMS, *USER_CLAIMS]},
             )
         except jwt.MissingRequiredClaimError as exc:
             raise InvalidToken(f"The token lacks the required '{exc.claim}' claim.") from None

@@ -39,12 +39,26 @@ def store_key(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()[:STORE_KEY_HEX]
 
 
+class KeyedSigner(Signer):
+    """itsdangerous's Signer, deriving each secret's HMAC key once: the stock one hashes the
+    secret again (SHA-1) for every cookie it checks, the same key each time."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        """The key for `secret_key` (the newest secret by default), derived on first use."""
+        if secret_key is None:
+            secret_key = self.secret_keys[-1]
+        cache = self.__dict__.setdefault("_derived", {})
+        if (key := cache.get(secret_key)) is None:
+            key = cache[secret_key] = super().derive_key(secret_key)
+        return key
+
+
 class SessionCookie:
     """Signs and reads the session cookie; says what to set or expire (`reply` writes it)."""
 
     def __init__(self, secret_keys: tuple[str, ...], max_age: int):
         # itsdangerous signs with the *last* key and verifies with all: hand it oldest first.
-        self.signer = Signer(list(reversed(secret_keys)), salt="authlab.session")
+        self.signer = KeyedSigner(list(reversed(secret_keys)), salt="authlab.session")
         self.max_age = max_age
 
     def read(self, request: Request) -> str | None:

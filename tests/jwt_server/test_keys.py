@@ -38,6 +38,18 @@ def test_hs256_kid_is_a_hash_of_the_secret_never_the_secret(make_app, login):
     assert TEST_SECRET[:8] not in header["kid"]
 
 
+def test_every_key_of_the_ring_knows_its_tokens_header_in_advance(make_app, login):
+    """The codec finds the key of its own tokens from their first segment, byte for byte what
+    PyJWT writes, so the header is not parsed twice; any other header is parsed and checked."""
+    rotated = make_app(secret_keys=(NEW_SECRET, TEST_SECRET))
+    codec = rotated.extensions["authlab_backend"].codec
+    for app in (make_app(), rotated):
+        _, body = login(app)
+        head = body["access_token"].split(".", 1)[0]
+        assert codec._by_header[head].kid == unverified(body["access_token"])[0]["kid"]
+    assert len(codec._by_header) == 2
+
+
 def test_hs256_secret_rotation(make_app, login):
     """SECRET_KEY=new,old: the new secret signs, the old one still verifies until it is dropped."""
     before = make_app()

@@ -106,4 +106,5 @@ def test_a_cached_session_still_slides_its_idle_timeout_in_redis(replicas, login
     for _ in range(8):
         trips.append(client.get("/auth/me").headers["Server-Timing"][-2])
         time.sleep(0.1)
-    assert "1" in trips[1:], "a cached session never went back to Redis"
+    # 1: a GET; 2: a GET and the renewal of the TTL, once per step of the idle timeout.
+    assert set(trips[1:]) & {"1", "2"}, "a cached session never went back to Redis"

@@ -3,6 +3,7 @@
 import math
 import time
 
+from servers.session_server.cookies import store_key
 from servers.session_server.stores.redis import (
     SESSION_PREFIX,
     index_key,
@@ -24,14 +25,27 @@ def user_entries(r, user_id: int) -> list[str]:
 
 def test_an_authenticated_request_costs_one_round_trip_and_no_write(make_app, login, redis_server):
     client = login(make_app())
-    client.get("/auth/me")  # the first call may load the Lua script
+    client.get("/auth/me")
     calls = count_commands(
         redis_server.client(), lambda: [client.get("/auth/me") for _ in range(20)]
     )
-    # One EVALSHA per request (a single network round trip); inside Redis it runs GET + PEXPIRE,
-    # and a GET of the User-Agent string that sessions share.
-    assert calls == {"evalsha": 20, "get": 40, "pexpire": 20}
+    # One plain GET per request; the TTL was just set (at login), so nothing is renewed.
+    assert calls == {"get": 20}
     assert client.get("/auth/me").headers["Server-Timing"].endswith('desc="store=1"')
+
+
+def test_the_idle_timeout_is_renewed_once_per_step_never_past_the_absolute_deadline(
+    make_app, login, redis_server
+):
+    r = redis_server.client()
+    for absolute, longest_ms in ((30, 10_000), (3, 2_000)):  # a 1 s step; idle, then the cap
+        client = login(make_app(session_idle_timeout=10, session_absolute_timeout=absolute))
+        key = session_key(store_key(sid(client).rsplit(".", 1)[0]))
+        time.sleep(1.1)
+        calls = count_commands(r, lambda c=client: [c.get("/auth/me") for _ in range(5)])
+        assert calls == {"get": 5, "pexpire": 1}  # one renewal for the step, then plain GETs
+        # Slid to the idle timeout, or only to the absolute deadline (3 s after login) if sooner.
+        assert longest_ms - 1000 < r.pttl(key) <= longest_ms
 
 
 def test_redis_holds_hashes_of_ids_never_the_cookie(make_app, login, redis_server):

@@ -2,8 +2,10 @@
 
 Every contestant runs under the same gunicorn settings, with its own private redis-server, and
 is asked the same thing: GET /auth/me with a valid credential. The floor (a bare Flask app) and
-the usual Flask stack (Flask-Session + Flask-Login) are references; the rest are AuthLab's
-servers, the JWT server once per mode it knows.
+the usual Flask stack (Flask-Session + Flask-Login) are references; the two mechanism limits (the
+smallest app that does sessions at all, one Redis GET; the smallest that does JWTs at all, one
+PyJWT decode) are what each of AuthLab's servers is measured against; the rest are AuthLab's
+servers, the session server once per shared store, the JWT server once per mode it knows.
 """
 
 from __future__ import annotations
@@ -20,15 +22,22 @@ class Contestant:
     env: dict[str, str] = field(default_factory=dict)
     #: The cookie that carries the credential (None: the floor needs none).
     cookie: str | None = None
-    #: "floor", "reference" or "authlab": how the tables label it.
+    #: "floor", "limit", "reference" or "authlab": how the tables label it.
     kind: str = "authlab"
     #: Whether login goes through /auth/register first (AuthLab's servers check passwords).
     registers: bool = True
+    #: The name of its mechanism's limit (the minimal app it is compared with), if any.
+    limit: str | None = None
 
 
 FLOOR = "floor (bare Flask)"
 USUAL = "usual stack (Flask-Session + Flask-Login)"
 SESSION = "session server"
+SESSION_LIMIT = "minimal session (one Redis GET)"
+JWT_LIMIT = "minimal JWT (one PyJWT decode)"
+#: Shared session stores measured besides Redis (memory is per process: it breaks under
+#: gunicorn's several workers, on purpose, so it is not a contestant).
+SESSION_STORES = ("cached",)
 
 
 def jwt_modes() -> list[str]:
@@ -44,26 +53,63 @@ def jwt_name(mode: str) -> str:
     return f"jwt {mode}"
 
 
-def contestants() -> list[Contestant]:
-    """The floor, the reference, the session server, then the JWT server in every mode."""
-    rows = [
+def session_name(store: str) -> str:
+    """The row name of the session server on one store (Redis is the plain 'session server')."""
+    return SESSION if store == "redis" else f"{SESSION} ({store})"
+
+
+def references() -> list[Contestant]:
+    """The floor, the two mechanisms' limits and the usual stack: what AuthLab is compared to."""
+    bench = "lab.bench.contestants"
+    return [
+        Contestant(FLOOR, f"{bench}.floor:create_app()", kind="floor", registers=False),
         Contestant(
-            FLOOR, "lab.bench.contestants.floor:create_app()", kind="floor", registers=False
+            SESSION_LIMIT,
+            f"{bench}.minimal_session:create_app()",
+            cookie="sid",
+            kind="limit",
+            registers=False,
+            limit=SESSION_LIMIT,
+        ),
+        Contestant(
+            JWT_LIMIT,
+            f"{bench}.minimal_jwt:create_app()",
+            cookie="access_token",
+            kind="limit",
+            registers=False,
+            limit=JWT_LIMIT,
         ),
         Contestant(
             USUAL,
-            "lab.bench.contestants.usual:create_app()",
+            f"{bench}.usual:create_app()",
             cookie="session",
             kind="reference",
             registers=False,
+            limit=SESSION_LIMIT,
         ),
+    ]
+
+
+def contestants() -> list[Contestant]:
+    """The references, the session server on each shared store, the JWT server in every mode."""
+    rows = references()
+    rows += [
         Contestant(
-            SESSION, "servers.session_server:create_app()", {"SESSION_STORE": "redis"}, "sid"
-        ),
+            session_name(store),
+            "servers.session_server:create_app()",
+            {"SESSION_STORE": store},
+            "sid",
+            limit=SESSION_LIMIT,
+        )
+        for store in ("redis", *SESSION_STORES)
     ]
     rows += [
         Contestant(
-            jwt_name(mode), "servers.jwt_server:create_app()", {"JWT_MODE": mode}, "access_token"
+            jwt_name(mode),
+            "servers.jwt_server:create_app()",
+            {"JWT_MODE": mode},
+            "access_token",
+            limit=JWT_LIMIT,
         )
         for mode in jwt_modes()
     ]

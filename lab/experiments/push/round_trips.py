@@ -30,8 +30,9 @@ def round_trips(lab: Lab, server: str, requests_per_replica: int = 100) -> dict[
     """Redis commands per accepted authenticated request (each replica asked directly), minus
     what Redis saw in an idle period as long (push-fed replicas read and acknowledge anyway).
 
-    Redis counts the commands a script runs too: the session store's one EVALSHA (one round
-    trip) shows as evalsha + get + pexpire. `by_command` keeps them apart."""
+    Redis counts the commands a script runs too (the refresh rotation's one EVALSHA shows with
+    the commands inside it); the session store's read is one GET, plus a PEXPIRE once per
+    renewal step per process. `by_command` keeps them apart."""
     url = lab.url(server)
     client = Client(url, "user")
     client.login(register(url, "trips"))

@@ -140,11 +140,11 @@ class CachedStore(SessionStore):
         return entry.record
 
     def _fetch(self, key: str, now: float, idle: int) -> SessionRecord | None:
-        """Read through to Redis (one round trip, slides the idle timeout); cache the answer
+        """Read through to Redis (one round trip; slides the idle timeout by steps); cache it
         unless an invalidation arrived meanwhile."""
-        self._local.trips = 1
         generation = self._generation
         record = self.redis.read(key, now, idle)
+        self._local.trips = self.redis.read_round_trips  # 2 when it renewed the TTL too
         with self._lock:
             if record is None:
                 self._cache.pop(key, None)

@@ -19,10 +19,14 @@ cookie. The store key is 128 bits of sha256(id), 32 hex (servers/session_server/
 Small sorted sets and short strings stay in Redis's compact encodings (listpack, embedded
 strings); a key of their own per session and per user would cost ~150 bytes each.
 
-Reading a session and sliding its idle timeout is one Lua script (one round trip); nothing else
-is written when nothing changed. Compare the tutorial's connect-redis, which touches the key and
-reloads the user from PostgreSQL on every request, and Flask-Session, which rewrites the whole
-record each time.
+Reading a session is one plain GET (one round trip, no write). The idle timeout slides as
+production session stores slide it, by steps rather than on every request: a process renews a
+session's TTL (PEXPIRE, capped at the absolute deadline) only when it has not renewed it for
+`renew_step(idle)` (a tenth of the idle timeout, at most a minute), so an active session costs
+one write a minute, not one per request, and an idle one ends between `idle - step` and `idle`
+after its last request: earlier, never later. Compare the tutorial's connect-redis, which touches
+the key and reloads the user from PostgreSQL on every request, and Flask-Session, which rewrites
+the whole record each time.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import base64
 import hashlib
 import math
 import socket
+import threading
 import time
 
 import redis
@@ -50,6 +55,19 @@ B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 KEY_CHARS = 18
 #: The role most users have; stored as an empty field.
 DEFAULT_ROLE = "user"
+#: The idle timeout slides by steps of this share of it (see `renew_step`)...
+RENEW_SHARE = 0.1
+#: ...and of at most this many seconds.
+RENEW_MAX_STEP = 60.0
+#: Sessions a process remembers renewing; past that it forgets them all (which costs each one
+#: renewal more, nothing else).
+RENEWED_MAX = 10_000
+
+
+def renew_step(idle: float) -> float:
+    """Seconds between two renewals of a session's TTL by one process: the idle timeout ends
+    at most this much early, never late."""
+    return min(RENEW_MAX_STEP, idle * RENEW_SHARE)
 
 
 def b36(n: int) -> str:
@@ -152,24 +170,6 @@ def unpack(raw: str, user_agent: str) -> SessionRecord:
         ip=unpack_ip(ip),
     )
 
-
-# Read and slide in one round trip; enforce the absolute deadline on the server side too.
-# Returns the record and its User-Agent string.
-READ_SCRIPT = """
-local raw = redis.call('GET', KEYS[1])
-if not raw then return false end
-local created, lifetime, ua_id = string.match(raw, '^([^\\031]*)\\031([^\\031]*)\\031([^\\031]*)')
-local left_ms = tonumber(created, 36) + tonumber(lifetime, 36) - tonumber(ARGV[1]) * 1000
-local ttl_ms = math.floor(math.min(tonumber(ARGV[2]) * 1000, left_ms))
-if ttl_ms <= 0 then
-  redis.call('DEL', KEYS[1])
-  return false
-end
-redis.call('PEXPIRE', KEYS[1], ttl_ms)
-local ua = ''
-if ua_id ~= '' then ua = redis.call('GET', ARGV[3] .. ua_id) or '' end
-return {raw, ua}
-"""
 
 # Lua helpers shared by the scripts below: a user's index entries, and an entry's record key.
 ENTRIES = (
@@ -278,11 +278,12 @@ class RedisStore(RedisBacked, SessionStore):
     """Sessions in Redis, shared by every replica."""
 
     name = "redis"
-    read_round_trips = 1
 
     def __init__(self, client: redis.Redis):
         super().__init__(client)
-        self._read = client.register_script(READ_SCRIPT)
+        #: When this process last set each session's TTL (store key -> epoch seconds).
+        self._renewed: dict[str, float] = {}
+        self._local = threading.local()
         self._create = client.register_script(CREATE_SCRIPT)
         self._delete = client.register_script(DELETE_SCRIPT)
         self._delete_user = client.register_script(DELETE_USER_SCRIPT)
@@ -313,11 +314,39 @@ class RedisStore(RedisBacked, SessionStore):
                 now,
             ],
         )
+        self._remember(key, now)
         return [key_of_member(m) for m in evicted]
 
+    @property  # type: ignore[override]
+    def read_round_trips(self) -> int:
+        """This thread's last read: 1 (a GET), 2 when it also renewed the TTL."""
+        return getattr(self._local, "trips", 1)
+
+    def _remember(self, key: str, now: float) -> None:
+        """Note that this process just set the session's TTL."""
+        if len(self._renewed) >= RENEWED_MAX:
+            self._renewed.clear()
+        self._renewed[key] = now
+
     def read(self, key: str, now: float, idle: int) -> SessionRecord | None:
-        found = self.call(self._read, keys=[session_key(key)], args=[now, idle, UA_PREFIX])
-        return unpack(found[0], found[1]) if found else None
+        """One GET; a PEXPIRE besides once per renewal step (the record's User-Agent is left
+        empty: only the session list shows it, and reads it there)."""
+        name = session_key(key)
+        raw = self.call(self.client.get, name)
+        self._local.trips = 1
+        if raw is None:
+            return None
+        record = unpack(raw, "")
+        left = record.expires_at - now
+        if left <= 0:  # Redis drops it at that moment anyway: never serve it past its deadline
+            return None
+        if now - self._renewed.get(key, 0.0) >= renew_step(idle):
+            self._local.trips = 2
+            # PEXPIRE never brings a deleted session back: 0 means it ended meanwhile.
+            if not self.call(self.client.pexpire, name, int(min(idle, left) * 1000)):
+                return None
+            self._remember(key, now)
+        return record
 
     def delete(self, key: str, user_id: int) -> bool:
         keys = [session_key(key), index_key(user_id)]
@@ -333,8 +362,9 @@ class RedisStore(RedisBacked, SessionStore):
             if pttl < 0:
                 continue
             record = unpack(raw, ua)
-            # Last seen is derived from the TTL that the last request set, so tracking it
-            # costs no write. When the absolute cap shortened that TTL it is a lower bound.
+            # Last seen is derived from the TTL that the last renewal set, so tracking it
+            # costs no write: a lower bound, by up to one renewal step (or more when the
+            # absolute cap shortened that TTL).
             last_seen = max(record.created, now + pttl / 1000 - idle)
             rows.append(ListedSession(key_of_member(member), record, last_seen))
         return rows

@@ -8,7 +8,15 @@ import sys
 
 import pytest
 
-from lab.bench.contestants import FLOOR, SESSION, USUAL, jwt_name
+from lab.bench.contestants import (
+    FLOOR,
+    JWT_LIMIT,
+    SESSION,
+    SESSION_LIMIT,
+    USUAL,
+    jwt_name,
+    session_name,
+)
 from lab.engine.processes import is_listening
 from lab.engine.state import REPO_ROOT
 from servers.core.config import JWT_MODES
@@ -69,20 +77,28 @@ def run_bench(*args: str, timeout: int = 240) -> dict:
 @pytest.mark.skipif(
     shutil.which("wrk") is None, reason="wrk is not installed (make setup installs it)"
 )
-def test_bench_http_measures_every_contestant_against_the_floor():
+def test_bench_http_measures_every_contestant_against_the_floor_and_its_limit():
     report = run_bench("--http", "--rounds", "1", "--duration", "1")
     rows = {row["name"]: row for row in report["contestants"]}
-    expected = {FLOOR, USUAL, SESSION} | {jwt_name(mode) for mode in JWT_MODES}
+    expected = {FLOOR, SESSION_LIMIT, JWT_LIMIT, USUAL, SESSION, session_name("cached")}
+    expected |= {jwt_name(mode) for mode in JWT_MODES}
     assert set(rows) == expected  # every JWT mode the server knows, none typed by hand
     assert rows[FLOOR]["ratio_to_floor"]["rps"] == {"median": 1.0, "min": 1.0, "max": 1.0}
     assert rows[USUAL]["kind"] == "reference"
+    assert rows[FLOOR]["ratio_to_limit"] is None  # the floor is no mechanism
+    for limit in (SESSION_LIMIT, JWT_LIMIT):
+        assert rows[limit]["ratio_to_limit"]["rps"]["median"] == 1.0
+    assert rows[SESSION]["limit"] == SESSION_LIMIT
+    assert all(rows[jwt_name(mode)]["limit"] == JWT_LIMIT for mode in JWT_MODES)
     for row in rows.values():
         assert row["errors"] == 0, row["name"]  # every request carried an accepted credential
         assert row["rps"]["median"] > 0 and row["p50_ms"]["median"] <= row["p99_ms"]["median"]
         assert row["ratio_to_floor"]["rps"]["median"] > 0
     assert {t["target"] for t in report["targets"]} >= {
-        "session server >= 0.56 of the floor",
-        "jwt stateless >= 0.65 of the floor",
+        f"session server >= 0.9 of {SESSION_LIMIT}",
+        f"jwt stateless >= 0.9 of {JWT_LIMIT}",
+        "jwt denylist >= the session server",
+        "jwt push >= the jwt stateless x 0.95",
     }
     assert any("round" in note for note in report["trust"])  # one round: it says so
     assert set(report["stamp"]) == {"commit", "date", "machine"}
@@ -146,7 +162,8 @@ def test_bench_memory_reports_bytes_per_session_with_the_index():
 def test_bench_profile_shows_where_auth_me_spends_its_time():
     report = run_bench("--profile", "--calls", "50")
     names = [row["name"] for row in report["results"]]
-    assert names == ["session server", "jwt stateless", "jwt denylist"]
+    assert names == ["session server", SESSION_LIMIT, "jwt stateless", JWT_LIMIT, "jwt denylist"]
     for row in report["results"]:
         assert row["cpu_us_per_request"] > 0
-        assert "authenticate" in row["profile"]  # the auth check is in the picture, by name
+        if row["name"] not in (SESSION_LIMIT, JWT_LIMIT):  # the minimal apps have no backend
+            assert "authenticate" in row["profile"]  # the auth check is in the picture, by name
