@@ -26,7 +26,6 @@ import jwt
 
 from ..core.config import Settings
 from .keys import Key, KeyRing, b64url
-from .segments import SegmentPyJWT
 
 #: The `typ` claim of an access token. Refresh tokens are opaque, and any other token type this
 #: server might sign carries another value: one can never pass for the other (RFC 8725 3.11).
@@ -124,8 +123,7 @@ class TokenCodec:
         # Our own tokens' headers, known in advance: their key is found without parsing them.
         self._by_header = {header_segment(key): key for key in keys}
         # One PyJWT with our options, built once: jwt.decode would merge them on every call.
-        # Its segment check runs in C (segments.py): PyJWT's refusals, not its Python loop.
-        self._jwt = SegmentPyJWT({"require": [*REQUIRED_CLAIMS, *USER_CLAIMS]})
+        self._jwt = jwt.PyJWT({"require": [*REQUIRED_CLAIMS, *USER_CLAIMS]})
 
     def key_for(self, token: str) -> Key:
         """The allow-listed key a token names, with the algorithm that key is bound to."""
