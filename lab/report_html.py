@@ -173,6 +173,13 @@ def distance_rows(found: dict[str, Any]) -> Rows:
     return distance.distance_table(found)
 
 
+def distance_effect_rows(found: dict[str, Any]) -> Rows:
+    """Section 8: what the added distance changed, each difference with its interval."""
+    from .experiments import distance
+
+    return distance.effect_table(found)
+
+
 def failover_rows(found: dict[str, Any]) -> Rows:
     """Section 9: seconds of errors, logins and revocations lost, per server and durability."""
     from .experiments import failover
@@ -193,6 +200,7 @@ BUILDERS = {
         refresh_event_rows,
         fault_rows,
         distance_rows,
+        distance_effect_rows,
         failover_rows,
     )
 }

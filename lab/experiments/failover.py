@@ -35,6 +35,7 @@ import requests
 from matplotlib.figure import Figure
 
 from ..api import Lab
+from .insync import wait_in_sync
 from .labs import LabPool
 
 SERVERS = ("session", "jwt")
@@ -43,6 +44,8 @@ DURABILITIES = ("none", "wait")
 #: burst. Under REVOCATION_WAIT_TIMEOUT_MS (500), so `wait` still confirms, just later.
 LAG = "200ms"
 LAGS = ("off", LAG)
+#: Seconds to wait for the replica next door to be in sync before crashing the primary.
+SYNC_BOUND = 10.0
 PASSWORD = "failover-password-1"  # noqa: S105 (a throwaway test account)
 TIMEOUT = 5
 
@@ -160,8 +163,13 @@ def crash_run(
     after: float = 1.5,
     pace: float = 0.02,
     recovery_bound: float = 60.0,
+    sync_bound: float = 0.0,
 ) -> dict[str, Any]:
-    """One crash of the primary under load on both servers; the ledger of each server."""
+    """One crash of the primary under load on both servers; the ledger of each server.
+
+    The precondition is checked, not assumed: the primary is killed once its replica has every
+    byte it produced, or after `sync_bound` s (0: at once, for a replica meant to lag); either
+    way the offsets at the crash are kept (`sync`), to explain what was lost."""
     ledgers = {server: Ledger(server) for server in SERVERS}
     stop = threading.Event()
     start = time.perf_counter()
@@ -176,6 +184,7 @@ def crash_run(
         worker.start()
     try:
         time.sleep(before)
+        sync = wait_in_sync(lab, sync_bound)
         crash_at = time.perf_counter() - start
         crashed = lab.redis_kill_primary()
         recovered_after = _wait_serving(lab, recovery_bound)
@@ -189,6 +198,7 @@ def crash_run(
     rows = [_account_for(lab, ledgers[s], crash_at) for s in SERVERS]
     return {
         "crashed": crashed,
+        "sync": sync,
         "new_primary": lab.redis_primary(),
         "crash_at": crash_at,
         "recovered_after_s": recovered_after,
@@ -243,7 +253,10 @@ def failover_study(
                 access_ttl=600,
                 env=env,
             )
-            run = crash_run(lab, threads=threads, before=before, after=after)
+            # Next door, the replica must be in sync before the crash (after a planned failover
+            # or a rejoin it may still be loading a copy); a lagging one is crashed as it is.
+            bound = SYNC_BOUND if lag == "off" else 0.0
+            run = crash_run(lab, threads=threads, before=before, after=after, sync_bound=bound)
             for row in run["rows"]:
                 row.update(durability=durability, replication_lag=lag)
             runs.append({"durability": durability, "replication_lag": lag, **run})
