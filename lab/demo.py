@@ -25,10 +25,12 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from .api import Lab
+from .demo_text import stateless_note
 from .experiments.actors import Client, probe, register
 from .experiments.labs import mode_of, refresh_grace
 from .experiments.revocation import perform_action
 from .narrator import Narrator
+from .putback import as_found
 from .state import JWT_MODES
 
 ACTIONS = {
@@ -165,6 +167,17 @@ def _verdict(
     return {"server": server, "mode": mode, "safe": False, "text": text, "until": until}
 
 
+def _borrow(lab: Lab, args: argparse.Namespace, servers: list[str], say: Narrator) -> None:
+    """Switch the running lab's JWT server as the flags ask (`as_found` switches it back)."""
+    if "jwt" not in servers:
+        return
+    wanted = {"jwt_mode": args.jwt_mode, "access_ttl": args.access_ttl}
+    changes = {k: v for k, v in wanted.items() if v is not None and getattr(lab.config, k) != v}
+    if changes:
+        say.say(f"Switching its JWT server to {changes}...", "dim")
+        lab.reconfigure(**changes)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """`python -m lab demo` flags."""
     parser = argparse.ArgumentParser(
@@ -178,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--jwt-mode",
         choices=JWT_MODES,
         help="run the JWT server in this mode (default: as it runs)",
+    )
+    parser.add_argument(
+        "--access-ttl",
+        type=int,
+        help="JWT access-token lifetime in seconds for the demo (the stateless ending comes "
+        "this soon; default: as the lab runs, 15 min by default); put back at the end",
     )
     parser.add_argument("--no-pause", action="store_true", help="do not wait for Enter")
     parser.add_argument(
@@ -201,6 +220,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         from .console import main as console_main
 
         console = ["--open"] + (["--state-dir", args.state_dir] if args.state_dir else [])
+        if args.access_ttl is not None:
+            console += ["--access-ttl", str(args.access_ttl)]
         return console_main(console)
     say = Narrator(out or sys.stdout, pause=not args.no_pause)
     servers = ["session", "jwt"] if args.server == "both" else [args.server]
@@ -214,18 +235,19 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         lab = Lab(
             replicas=args.replicas,
             bcrypt_rounds=4,
-            access_ttl=60,
+            access_ttl=args.access_ttl or 60,
             jwt_mode=args.jwt_mode or "stateless",
             state_dir=tmp.name,
         )
         lab.up()
     else:
-        say.say(f"Using the running lab in {lab.state_dir}.", "dim")
-        if args.jwt_mode and args.jwt_mode != lab.config.jwt_mode and "jwt" in servers:
-            say.say(f"Switching its JWT server to {args.jwt_mode} mode...", "dim")
-            lab.reconfigure(jwt_mode=args.jwt_mode)
+        say.say(f"Using the running lab in {lab.state_dir} (put back as found at the end).", "dim")
+    if "jwt" in servers and (args.jwt_mode or lab.config.jwt_mode) == "stateless":
+        say.say(stateless_note(args.access_ttl or lab.config.access_ttl), "dim")
     try:
-        verdicts = [run_server(lab, server, args.action, say) for server in servers]
+        with as_found(lab, lambda line: say.say(line, "dim")):
+            _borrow(lab, args, servers, say)
+            verdicts = [run_server(lab, server, args.action, say) for server in servers]
     finally:
         if tmp is not None:
             lab.down()

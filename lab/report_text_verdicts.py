@@ -69,34 +69,47 @@ def _sync_clause(run: dict[str, Any]) -> str:
     if not sync:
         return "the replica's offset was not recorded"
     state = "in sync" if sync.get("in_sync") else f"{sync.get('behind_bytes')} bytes behind"
+    waited = (
+        f"after waiting {sync.get('waited_s', 0):.1f} s for it"
+        if sync.get("bound_s", 1)
+        else "not waited for: this replica is meant to lag"
+    )
     return (
         f"at the crash the replica was {state} (primary offset {sync.get('primary_offset')}, "
-        f"replica {sync.get('replica_offset')}, after waiting {sync.get('waited_s', 0):.1f} s "
-        "for it)"
+        f"replica {sync.get('replica_offset')}, {waited})"
     )
 
 
-def _failover_held(run: dict[str, Any], lost: int) -> str:
+def _failover_held(run: dict[str, Any], lost: int, logins: int) -> str:
     """Whether this run's losses are the ones its durability and the replica's state predict."""
     sync = run.get("sync") or {}
     if run["durability"] == "wait":
         if lost == 0:
-            return "expected none (each true answer waited for a replica): held"
+            return "expected no revocation undone (each true answer waited for a replica): held"
         return (
-            "expected none (each true answer waited for a replica): contradicted; likely cause: "
-            "the replica that acknowledged was not the one promoted (check `new_primary`)"
+            "expected no revocation undone (each true answer waited for a replica): "
+            "contradicted; likely cause: the replica that acknowledged was not the one promoted "
+            "(check `new_primary`)"
         )
     if sync.get("in_sync"):
-        if lost == 0:
-            return "expected almost none (the replica had everything when checked): held"
+        if lost + logins <= 1:
+            return "expected almost nothing lost (the replica had everything when checked): held"
         return (
-            "expected almost none (the replica had everything when checked): contradicted; "
-            "likely cause: writes between the check and the kill that the replica never got "
-            "(a lagging link: compare `replication_lag`)"
+            "expected almost nothing lost (the replica had everything when checked): "
+            "contradicted; likely cause: writes between the check and the kill that the replica "
+            "never got (compare `replication_lag` and the offsets)"
         )
+    behind = sync.get("behind_bytes")
+    why = (
+        "a replica still loading its copy after a failover or a rejoin"
+        if run.get("replication_lag", "off") == "off"
+        else "the lag the proxy holds back"
+    )
+    if lost + logins == 0:
+        return f"the replica lacked {behind} bytes ({why}), yet nothing was undone"
     return (
-        "expected losses: the writes the replica had not received are gone, and the "
-        f"{(sync or {}).get('behind_bytes', '?')} bytes it lacked explain them"
+        f"expected losses, and this is why: the replica lacked {behind} bytes of the "
+        f"primary's writes at the crash ({why}), and what it lacked is gone"
     )
 
 
@@ -108,14 +121,14 @@ def failover_verdict(results: Results) -> Sentences:
     for run in runs:
         rows = run["rows"]
         lost = sum(r["revocations_lost"] for r in rows)
+        logins = sum(r["logins_lost"] for r in rows)
         confirmed = sum(r["revocations_confirmed"] for r in rows)
         lag = run.get("replication_lag", "off")
         case = "replica next door" if lag == "off" else f"replica {lag} behind"
         out.append(
             f"{case.capitalize()}, REVOCATION_DURABILITY={run['durability']}: "
             f"{_sync_clause(run)}; {lost} of {confirmed} revocations answered revoked: true "
-            f"were undone, {sum(r['logins_lost'] for r in rows)} logins lost; "
-            f"{_failover_held(run, lost)}."
+            f"were undone, {logins} logins lost; {_failover_held(run, lost, logins)}."
         )
     return out
 

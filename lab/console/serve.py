@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from ..api import Lab
+from ..demo_text import stateless_note
+from ..putback import as_found
 from .app import create_app
 from .scenario import Scenario
 
@@ -88,15 +90,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         lab = Lab(replicas=args.replicas, bcrypt_rounds=4, access_ttl=ttl, state_dir=tmp.name)
         lab.up()
     else:
-        print(f"Using the running lab in {lab.state_dir} (the page may change its modes).")
+        print(
+            f"Using the running lab in {lab.state_dir} (the page may change its modes; they are "
+            "put back as found when the console stops)."
+        )
+    print(stateless_note(args.access_ttl if args.access_ttl is not None else lab.config.access_ttl))
     try:
-        server, url = start(lab, args.port, args.access_ttl)
-        print(f"\nThe stolen-cookie console: {url}\n(Ctrl-C to stop)")
-        if args.open and _has_display():
-            webbrowser.open(url)
-        _wait_for_stop()
-        print("\nstopping the console")
-        server.shutdown()
+        with as_found(lab):
+            server, url = start(lab, args.port, args.access_ttl)
+            print(f"\nThe stolen-cookie console: {url}\n(Ctrl-C to stop)")
+            if args.open and _has_display():
+                webbrowser.open(url)
+            _wait_for_stop()
+            print("\nstopping the console")
+            server.shutdown()
     finally:
         if tmp is not None:
             lab.down()

@@ -208,9 +208,7 @@ def effects(per_trial: list[dict[str, Any]]) -> list[dict[str, Any]]:
                         [r["store_round_trips"] or 0 for r in at[ms]]
                     ),
                     **{
-                        key: median_difference(
-                            [r[key] for r in at[near]], [r[key] for r in at[ms]]
-                        )
+                        key: median_difference([r[key] for r in at[near]], [r[key] for r in at[ms]])
                         for key in ("auth_p50_ms", "p50_ms", "rps")
                     },
                 }

@@ -58,5 +58,5 @@ def wait_in_sync(lab: Lab, bound: float, poll: float = 0.01) -> dict[str, Any]:
         found = offsets(lab)
         waited = time.perf_counter() - started
         if found["in_sync"] or waited >= bound:
-            return {**found, "waited_s": round(waited, 3)}
+            return {**found, "waited_s": round(waited, 3), "bound_s": bound}
         time.sleep(poll)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..api import Lab
-from . import phases
+from . import configuration, phases
 from .locust_csv import read_stats
 from .locust_process import CSV_PREFIX, Say
 from .revocation import revocation_summary
@@ -165,10 +165,7 @@ def locust_settings(run: Run) -> dict[str, Any]:
 
 def lab_settings(lab: Lab) -> dict[str, Any]:
     """The lab settings a load test depends on."""
-    config = lab.config
-    names = ("replicas", "lb_policy", "session_store", "jwt_mode", "access_ttl", "algorithm",
-             "workers", "threads", "bcrypt_rounds")  # fmt: skip
-    return {name: getattr(config, name) for name in names}
+    return configuration.lab_settings(lab.config)
 
 
 def ms(value: Any) -> str:
@@ -178,7 +175,8 @@ def ms(value: Any) -> str:
 
 def headline_line(summary: dict[str, Any]) -> str:
     """The steady state in one line, or why there was none."""
-    where = f"{summary['scenario']} on {summary['server']} ({summary['lab']['replicas']} replicas)"
+    measured = configuration.describe(summary["lab"], summary["server"])
+    where = f"{summary['scenario']} on {summary['server']} ({measured})"
     if not summary["steady_requests"]:
         return (
             f"{where}: no steady state: users were still registering and logging in when the "
