@@ -54,29 +54,35 @@ def config_from_args(args: argparse.Namespace, running: LabConfig | None) -> Lab
     return replace(base, **lab_changes(args))
 
 
-def differences(config: LabConfig) -> list[str]:
-    """Each setting that differs from its default, as `--flag value (default: ...)`."""
+def differences(config: LabConfig, only: set[str] | None = None) -> list[str]:
+    """Each setting that differs from its default, as `--flag value (default: ...)`; with
+    `only`, just those settings."""
     default = LabConfig()
     out = []
     for f in fields(LabConfig):
-        if f.name in PLACES:
+        if f.name in PLACES or (only is not None and f.name not in only):
             continue
         now, was = getattr(config, f.name), getattr(default, f.name)
         if now != was:
-            out.append(f"--{f.name.replace('_', '-')} {now} (default: {was})")
+            said = "the server's own" if was is None else was
+            out.append(f"--{f.name.replace('_', '-')} {now} (default: {said})")
     return out
 
 
-def _say_kept(config: LabConfig) -> None:
-    """What a running lab kept that is not the default: leftovers are never silent."""
-    left = differences(config)
-    if not left:
+def _say_kept(config: LabConfig, given: set[str], state_dir: str | None) -> None:
+    """What the lab runs that is not the default, and whether this command or an earlier one
+    asked for it: leftovers are never silent."""
+    names = {f.name for f in fields(LabConfig)}
+    asked, kept = differences(config, given), differences(config, names - given)
+    if not asked and not kept:
         print("  every setting is the default.")
         return
-    print("  kept from earlier commands, not the defaults:")
-    for line in left:
-        print(f"    {line}")
-    print(f"  `{lab_command()} up --reset` brings the defaults back.")
+    for title, lines in (("as the flags asked", asked), ("kept from earlier commands", kept)):
+        if lines:
+            print(f"  not the defaults, {title}:")
+            print("\n".join(f"    {line}" for line in lines))
+    where = f" --state-dir {shlex.quote(state_dir)}" if state_dir else ""
+    print(f"  `{lab_command()}{where} up --reset` brings the defaults back.")
 
 
 def _running_config(state_dir: str | None) -> LabConfig | None:
@@ -147,7 +153,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     else:
         print("AuthLab is up:")
     print_summary(lab)
-    _say_kept(lab.config)
+    given = set(lab_changes(args)) if running else {f.name for f in fields(LabConfig)}
+    _say_kept(lab.config, given, args.state_dir)
     run = lab_command()
     print(
         f"\nNext: `{run} demo stolen-cookie --browser`, `{run} report --quick`, "

@@ -26,13 +26,16 @@ def _info(port: int) -> dict[str, Any]:
         return {}
 
 
-def offsets(lab: Lab) -> dict[str, Any]:
-    """The primary's and the replica's replication offsets, and how far behind the replica is."""
+def pair(lab: Lab) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(primary, replica) nodes as `lab status` lists them (name, port), if both run."""
     nodes = lab.status()["store"]["nodes"]
     primary = next((n for n in nodes if n["primary"] and n["running"]), None)
     replica = next((n for n in nodes if not n["primary"] and n["running"]), None)
-    if primary is None or replica is None:
-        return {"in_sync": False, "behind_bytes": None, "note": "no primary and replica pair"}
+    return (primary, replica) if primary and replica else None
+
+
+def offsets(primary: dict[str, Any], replica: dict[str, Any]) -> dict[str, Any]:
+    """The primary's and the replica's replication offsets, and how far behind the replica is."""
     p = _info(primary["port"])
     r = _info(replica["port"])
     p_off = int(p.get("master_repl_offset", 0))
@@ -53,9 +56,12 @@ def wait_in_sync(lab: Lab, bound: float, poll: float = 0.01) -> dict[str, Any]:
     """Until the replica has every byte the primary produced, or `bound` s; the last reading,
     with `waited_s`. Under load on loopback the replica catches up within milliseconds; right
     after a failover it may still be loading a full copy."""
+    nodes = pair(lab)
+    if nodes is None:
+        return {"in_sync": False, "behind_bytes": None, "note": "no primary and replica pair"}
     started = time.perf_counter()
     while True:
-        found = offsets(lab)
+        found = offsets(*nodes)
         waited = time.perf_counter() - started
         if found["in_sync"] or waited >= bound:
             return {**found, "waited_s": round(waited, 3), "bound_s": bound}

@@ -46,6 +46,13 @@ def test_distance_verdict_held_when_the_auth_check_pays_the_round_trip():
     assert "expected about +1 ms" in sentence and ": held." in sentence
 
 
+def test_distance_verdict_says_when_an_effect_is_more_than_the_distance():
+    rows = [trial("jwt", "denylist", ms, 0.2 + 6 * ms + i / 100, 5 + ms, 1)
+            for i in range(3) for ms in (0.0, 1.0)]  # fmt: skip
+    [sentence] = distance_verdict(distance_of(rows))[1:]
+    assert "held in direction, but more than the distance alone explains" in sentence
+
+
 def test_distance_verdict_says_contradicted_when_denylist_got_faster():
     # Issue 19's run: +1 ms made the denylist server *faster*.
     rows = [trial("jwt", "denylist", ms, 1.3 - ms / 2 + i / 100, 5.27 - ms / 4, 1)
@@ -144,7 +151,9 @@ def test_up_names_leftovers_and_reset_brings_the_defaults_back():
     assert kept.jwt_mode == "refresh"
     said = differences(kept)
     assert "--jwt-mode refresh (default: stateless)" in said
-    assert "--access-ttl 30 (default: None)" in said and not any("port" in s for s in said)
+    assert "--access-ttl 30 (default: the server's own)" in said and not any(
+        "port" in s for s in said
+    )
     reset = config_from_args(up_args("--reset"), left)
     assert differences(reset) == [] and reset.session_port == 8001
     assert config_from_args(up_args("--reset", "--replicas", "2"), left).replicas == 2
