@@ -174,7 +174,9 @@ def _borrow(lab: Lab, args: argparse.Namespace, servers: list[str], say: Narrato
     wanted = {"jwt_mode": args.jwt_mode, "access_ttl": args.access_ttl}
     changes = {k: v for k, v in wanted.items() if v is not None and getattr(lab.config, k) != v}
     if changes:
-        say.say(f"Switching its JWT server to {changes}...", "dim")
+        said = [f"{changes['jwt_mode']} mode"] if "jwt_mode" in changes else []
+        said += [f"{changes['access_ttl']} s access tokens"] if "access_ttl" in changes else []
+        say.say(f"Switching its JWT server to {' with '.join(said)}...", "dim")
         lab.reconfigure(**changes)
 
 
