@@ -23,6 +23,7 @@ import jwt
 from matplotlib.figure import Figure
 
 from ..latency_cost import ping_round_trips
+from ..loadtest.configuration import describe, lab_settings
 from ..report_stats import median_difference, say_difference
 from ..store import latency_of
 from .actors import logged_in_cookies
@@ -151,6 +152,10 @@ def distance_sweep(
         "seconds": seconds,
         "trials": trials,
         "latency_setting": str(latency_of(lab.config)) if lab is not None else None,
+        "measured": describe(lab_settings(lab.config)) + " (the JWT mode and the store latency "
+        "as each row says)"
+        if lab is not None
+        else None,
         "rows": aggregate(per_trial),
         "trial_rows": per_trial,
         "effects": effects(per_trial),

@@ -13,9 +13,10 @@ replica; the servers follow by themselves. Once they serve again the crashed nod
   that say `false` (no replica to confirm) while the crashed node is away.
 The error window is the time from the crash to the last 503 (or connection error).
 
-Each durability setting runs twice: with the replica next door (a process crash on one machine
-loses almost nothing: the kernel delivers what Redis already wrote to the replica's socket), and
-with a replica that lags `LAG` behind (`--replication-lag`: the latency proxy holds the stream
+Each durability setting runs twice: with the replica next door (expected to lose almost nothing
+when the replica is in sync: the kernel delivers what Redis already wrote to the replica's
+socket; so the study crashes only once the offsets match, `insync`), and with a replica that
+lags `LAG` behind (`--replication-lag`: the latency proxy holds the stream
 back, and the crash drops what it held, as a dead host's output buffer is gone). The second is
 where "a logout that comes back" shows.
 """
@@ -35,6 +36,7 @@ import requests
 from matplotlib.figure import Figure
 
 from ..api import Lab
+from ..loadtest.configuration import describe, lab_settings
 from .insync import wait_in_sync
 from .labs import LabPool
 
@@ -259,7 +261,10 @@ def failover_study(
             run = crash_run(lab, threads=threads, before=before, after=after, sync_bound=bound)
             for row in run["rows"]:
                 row.update(durability=durability, replication_lag=lag)
-            runs.append({"durability": durability, "replication_lag": lag, **run})
+            measured = describe(lab_settings(lab.config))
+            runs.append(
+                {"durability": durability, "replication_lag": lag, "measured": measured, **run}
+            )
     return {
         "runs": runs,
         "rows": [row for run in runs for row in run["rows"]],
