@@ -17,6 +17,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 from .api import Lab
+from .state import LabError
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -48,4 +49,7 @@ def as_found(lab: Lab, say: Callable[[str], None] = print) -> Iterator[Lab]:
         if back:
             said = ", ".join(f"{k}={v}" for k, v in back.items())
             say(f"putting the lab back as it was: {said}")
-            lab.reconfigure(**back)
+            try:
+                lab.reconfigure(**back)
+            except LabError as exc:  # say so, and how to mend it, rather than hide the cause
+                say(f"could not put the lab back ({exc}); `lab up --reset` brings the defaults")

@@ -153,9 +153,14 @@ def _after_restart(name: str, after: dict[Any, int]) -> str:
     counts = ", ".join(f"{n} x {code}" for code, n in after.items()) or "no answers"
     if served >= 0.9:
         return f"{name}: after Redis returned it served again ({counts})."
+    held = (
+        "the sessions it held are gone, so the cookie names no session"
+        if name.startswith("session")
+        else "what it held for this server is gone"
+    )
     cause = (
-        "Redis came back empty (the lab runs it without persistence unless `--redis-persist`): "
-        "the sessions, denylist or feed it held are gone, so the credential is unknown"
+        f"Redis came back empty (the lab runs it without persistence unless `--redis-persist`): "
+        f"{held}"
         if _share(after, 401) > 0
         else "it had not reconnected within the observation window"
     )
