@@ -54,6 +54,17 @@ def distance_verdict(results: Results) -> Sentences:
         f"Each point: {d.get('trials', 1)} interleaved trial(s); each difference is a {METHOD} "
         f"(load average {d.get('load_average', '?')})."
     ]
+    ping = d.get("ping_effect")
+    if ping and ping.get("difference") is not None:
+        added = ping["to_ms"] - ping["from_ms"]
+        shown = ping["distinguishable"] and ping["low"] > 0
+        out.append(
+            f"The distance itself: a store round trip (redis-py PING through the proxy, "
+            f"{ping['pings']} a side) changed by {say_difference(ping, 'µs', 0)} at "
+            f"+{added:g} ms; expected about {added * 1000:+.0f} µs: "
+            f"{'held' if shown else 'not shown at this noise'}. Whether the servers' checks "
+            "show it above their own noise is what follows."
+        )
     for e in found:
         added = e["to_ms"] - e["from_ms"]
         trips = e.get("store_round_trips") or 0

@@ -97,6 +97,23 @@ def store_round_trip_us(lab, pings: int) -> dict[str, float]:
     return {
         "store_rtt_us": statistics.median(through) * 1e6,
         "direct_rtt_us": statistics.median(direct) * 1e6,
+        # Every PING, so that the distance's own effect gets an interval (ping_effect).
+        "store_rtt_samples_us": [round(t * 1e6, 1) for t in through],
+    }
+
+
+def ping_effect(round_trips: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The farthest distance's PING against the nearest's, with its interval: the distance
+    itself, measured where nothing else runs (no server, no auth check)."""
+    measured = [r for r in round_trips if r.get("store_rtt_samples_us")]
+    if len(measured) < 2:
+        return None
+    near, far = measured[0], measured[-1]
+    return {
+        "from_ms": near["distance_ms"],
+        "to_ms": far["distance_ms"],
+        "pings": len(far["store_rtt_samples_us"]),
+        **median_difference(near["store_rtt_samples_us"], far["store_rtt_samples_us"]),
     }
 
 
@@ -159,6 +176,7 @@ def distance_sweep(
         "rows": aggregate(per_trial),
         "trial_rows": per_trial,
         "effects": effects(per_trial),
+        "ping_effect": ping_effect(round_trips),
         "round_trips": round_trips,
         "signature_check_us": signature,
         "proxy_overhead_us": round_trips[0]["store_rtt_us"] - round_trips[0]["direct_rtt_us"]

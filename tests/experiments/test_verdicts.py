@@ -11,7 +11,7 @@ import argparse
 import pytest
 
 from lab.cli_lifecycle import config_from_args, differences
-from lab.experiments.distance import effects
+from lab.experiments.distance import effects, ping_effect
 from lab.flags import lab_flags_parser
 from lab.putback import changed_since
 from lab.report_html import refresh_event_rows
@@ -164,3 +164,15 @@ def test_putting_back_changes_exactly_what_was_changed():
     now = LabConfig(jwt_mode="refresh", access_ttl=30)
     assert changed_since(found, now) == {"jwt_mode": "stateless", "access_ttl": None}
     assert changed_since(found, found) == {}
+
+
+def test_the_distance_itself_is_measured_where_nothing_else_runs():
+    near = {"distance_ms": 0.0, "store_rtt_samples_us": [100.0 + i % 7 for i in range(50)]}
+    far = {"distance_ms": 1.0, "store_rtt_samples_us": [1100.0 + i % 9 for i in range(50)]}
+    ping = ping_effect([near, far])
+    assert ping is not None and ping["distinguishable"] and 990 < ping["difference"] < 1010
+    said = distance_verdict({"distance": {"effects": [], "ping_effect": ping}})
+    assert said == [], "no server effects: the section has nothing to compare"
+    rows = [trial("jwt", "stateless", ms, 0.1, 5, 0) for _ in range(3) for ms in (0.0, 1.0)]
+    said = distance_verdict({"distance": {**distance_of(rows)["distance"], "ping_effect": ping}})
+    assert "The distance itself" in said[1] and ": held." in said[1]
