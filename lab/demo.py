@@ -250,6 +250,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         with as_found(lab, lambda line: say.say(line, "dim")):
             _borrow(lab, args, servers, say)
             verdicts = [run_server(lab, server, args.action, say) for server in servers]
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the lab is back as found; no traceback
+        say.say("interrupted", "dim")
+        return 130
     finally:
         if tmp is not None:
             lab.down()
