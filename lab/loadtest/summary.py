@@ -10,6 +10,7 @@ Saturation is reported separately, and is no error: it says which number a team 
 from __future__ import annotations
 
 import argparse
+import shlex
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -160,6 +161,10 @@ def locust_settings(run: Run) -> dict[str, Any]:
         "action": args.action if args.scenario == "revocation" else None,
         "exit_code": run.exit_code,
         "command": run.command,
+        # The command typed, every flag kept: what reproduces this run.
+        "lab_command": "python -m lab loadtest " + shlex.join(args.argv)
+        if getattr(args, "argv", None) is not None
+        else None,
     }
 
 
