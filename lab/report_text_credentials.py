@@ -67,18 +67,25 @@ def anatomy_reading(results: Results) -> Sentences:
 
 
 def _two_measurements(anatomy: dict[str, Any], m: dict[str, Any]) -> str:
-    """Why the key table's bytes differ from the per-login bytes: two measurements, named."""
+    """The per-login bytes beside the key table's: two measurements, each named with its own."""
     one = next(
         (f for f in anatomy.get("footprints") or [] if (f["server"], f["mode"]) == (m["server"],
          m["mode"])),
         None,
     )  # fmt: skip
+    prefixes = ", ".join(
+        f"{k} {v:.0f} B" for k, v in (m.get("bytes_per_session_by_prefix") or {}).items()
+    )
+    said = (
+        f"That is the mean over {m['sessions']} logins ({m.get('sessions_per_user', 1)} per "
+        f"user{'; by key prefix: ' + prefixes if prefixes else ''})"
+    )
     if one is None:
-        return ""
+        return said + "."
     return (
-        f"That is {m['sessions']} logins of {m.get('sessions_per_user', 1)} per user, so the "
-        f"per-user index of sessions is shared; the key table is one login of a new user, "
-        f"whose keys hold {one['bytes']} bytes (its index holds that one session)."
+        f"{said}; the key table above is one other login, whose {len(one['keys'])} key(s) "
+        f"hold {one['bytes']} bytes: two measurements of different logins, each quoted with "
+        "its own."
     )
 
 

@@ -148,15 +148,11 @@ def mechanism_summary(results: dict[str, Any]) -> list[str]:
                  if (f["server"], f["mode"]) == (m["server"], m["mode"])),
                 None,
             )  # fmt: skip
-            first = (
-                f" (the first login of a new user: {one} bytes, its per-user index included)"
-                if one is not None
-                else ""
-            )
+            first = f"; the key table's single login: {one} bytes" if one is not None else ""
             out.append(
                 f"{_label(m['server'], m['mode'])} keeps {m['bytes_per_session']:.0f} bytes of "
-                f"Redis per login (MEMORY USAGE over {m['sessions']} logins, "
-                f"{m.get('sessions_per_user', 1)} per user){first}: {gib}."
+                f"Redis per login (MEMORY USAGE, the mean over {m['sessions']} logins, "
+                f"{m.get('sessions_per_user', 1)} per user{first}): {gib}."
             )
         for c in results["anatomy"]["credentials"]:
             out.append(
