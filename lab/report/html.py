@@ -190,7 +190,7 @@ def distance_rows(found: dict[str, Any]) -> Rows:
 
 def distance_effect_rows(found: dict[str, Any]) -> Rows:
     """Section 8: what the added distance changed, each difference with its interval."""
-    from .experiments import distance
+    from ..experiments import distance
 
     return distance.effect_table(found)
 
@@ -228,7 +228,7 @@ def _table(rows: Rows, columns: tuple[str, ...] | None = None) -> str:
 
 def _environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("lab", "templates"),
+        loader=PackageLoader("lab.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
