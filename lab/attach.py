@@ -14,11 +14,12 @@ error, on Ctrl-C and on SIGTERM too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,19 @@ from .engine.state import LabConfig, LabError
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM ends the block as Ctrl-C does, so that its cleanup runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def changed_since(found: Any, now: Any) -> dict[str, Any]:
@@ -50,7 +64,7 @@ class Lease:
     _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
     #: The settings of a found lab when the lease took it: what closing puts back.
     found: LabConfig | None = field(default=None, repr=False)
-    _sigterm: Any = field(default=None, repr=False)
+    _sigterm: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
     def __post_init__(self) -> None:
         if not self.started and self.found is None:
@@ -82,18 +96,14 @@ class Lease:
                 self._tmp = None
 
     def __enter__(self) -> Lease:
-        # SIGTERM ends the block as Ctrl-C does, so that `close` runs (main thread only).
-        if threading.current_thread() is threading.main_thread():
-            self._sigterm = signal.signal(signal.SIGTERM, _interrupt)
+        self._sigterm.enter_context(sigterm_interrupts())  # SIGTERM, too, ends in `close`
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         try:
             self.close()
         finally:
-            if self._sigterm is not None:
-                signal.signal(signal.SIGTERM, self._sigterm)
-                self._sigterm = None
+            self._sigterm.close()
 
 
 def attach_or_start(
@@ -124,7 +134,8 @@ def attach_or_start(
     if starting is not None:
         starting(directory)
     try:
-        lease.lab.up()
+        with sigterm_interrupts():  # a SIGTERM while it starts stops what already runs
+            lease.lab.up()
     except BaseException:
         lease.close()
         raise
