@@ -8,7 +8,7 @@ import contextlib
 import json
 import shlex
 import sys
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="start the lab, or change the running one to match the flags",
     )
     up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for health")
+    up.add_argument(
+        "--reset",
+        action="store_true",
+        help="bring every setting back to its default (then apply the flags given); without "
+        "it, a running lab keeps what earlier commands set",
+    )
     up.add_argument("--json", action="store_true", help="print the status as JSON")
 
     status = sub.add_parser("status", help="URLs, and each process with its pid, port and health")
@@ -34,9 +40,49 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("down", help="stop everything the lab started")
 
 
+#: Settings that only say where the lab listens: a reset keeps them, a diff does not list them.
+PLACES = ("session_port", "jwt_port", "stats_port", "redis_port", "database_url")
+
+
 def config_from_args(args: argparse.Namespace, running: LabConfig | None) -> LabConfig:
-    """Flags given win; flags left out keep the running lab's value, else the default."""
-    return replace(running or LabConfig(), **lab_changes(args))
+    """Flags given win; flags left out keep the running lab's value (with --reset: the
+    default), else the default."""
+    base = running or LabConfig()
+    if getattr(args, "reset", False):
+        kept = {name: getattr(base, name) for name in PLACES}
+        base = replace(LabConfig(), **kept)
+    return replace(base, **lab_changes(args))
+
+
+def differences(config: LabConfig, only: set[str] | None = None) -> list[str]:
+    """Each setting that differs from its default, as `--flag value (default: ...)`; with
+    `only`, just those settings."""
+    default = LabConfig()
+    out = []
+    for f in fields(LabConfig):
+        if f.name in PLACES or (only is not None and f.name not in only):
+            continue
+        now, was = getattr(config, f.name), getattr(default, f.name)
+        if now != was:
+            said = "the server's own" if was is None else was
+            out.append(f"--{f.name.replace('_', '-')} {now} (default: {said})")
+    return out
+
+
+def _say_kept(config: LabConfig, given: set[str], state_dir: str | None) -> None:
+    """What the lab runs that is not the default, and whether this command or an earlier one
+    asked for it: leftovers are never silent."""
+    names = {f.name for f in fields(LabConfig)}
+    asked, kept = differences(config, given), differences(config, names - given)
+    if not asked and not kept:
+        print("  every setting is the default.")
+        return
+    for title, lines in (("as the flags asked", asked), ("kept from earlier commands", kept)):
+        if lines:
+            print(f"  not the defaults, {title}:")
+            print("\n".join(f"    {line}" for line in lines))
+    where = f" --state-dir {shlex.quote(state_dir)}" if state_dir else ""
+    print(f"  `{lab_command()}{where} up --reset` brings the defaults back.")
 
 
 def _running_config(state_dir: str | None) -> LabConfig | None:
@@ -114,6 +160,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     else:
         print("AuthLab is up:")
     print_summary(lab)
+    given = set(lab_changes(args)) if running else {f.name for f in fields(LabConfig)}
+    _say_kept(lab.config, given, args.state_dir)
     run = lab_command()
     print(
         f"\nNext: `{run} demo stolen-cookie --browser`, `{run} report --quick`, "

@@ -24,13 +24,14 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from ..api import Lab
-from ..attach import attach_or_start
+from ..attach import Lease, attach_or_start
 from ..engine.state import JWT_MODES
 from ..experiments.actors import Client, probe, register
 from ..experiments.binding import binding_of, browser_session
 from ..experiments.labs import mode_of, refresh_grace
 from ..experiments.revocation import perform_action
 from .narrator import Narrator
+from .text import stateless_note
 
 ACTIONS = {
     "logout": "the victim logs out",
@@ -173,6 +174,32 @@ def _verdict(
     return {"server": server, "mode": mode, "safe": False, "text": text, "until": until}
 
 
+def _borrow(lab: Lab, args: argparse.Namespace, servers: list[str], say: Narrator) -> None:
+    """Switch the running lab's JWT server as the flags ask (closing the lease switches it back)."""
+    if "jwt" not in servers:
+        return
+    wanted = {"jwt_mode": args.jwt_mode, "access_ttl": args.access_ttl}
+    changes = {k: v for k, v in wanted.items() if v is not None and getattr(lab.config, k) != v}
+    if changes:
+        said = [f"{changes['jwt_mode']} mode"] if "jwt_mode" in changes else []
+        said += [f"{changes['access_ttl']} s access tokens"] if "access_ttl" in changes else []
+        say.say(f"Switching its JWT server to {' with '.join(said)}...", "dim")
+        lab.reconfigure(**changes)
+
+
+def _play(
+    lease: Lease, args: argparse.Namespace, servers: list[str], say: Narrator
+) -> list[dict[str, Any]]:
+    """Say which lab plays, switch it as the flags ask, and play the scenario on each server."""
+    lab = lease.lab
+    if not lease.started:
+        say.say(f"Using the running lab in {lab.state_dir} (put back as found at the end).", "dim")
+    if "jwt" in servers and (args.jwt_mode or lab.config.jwt_mode) == "stateless":
+        say.say(stateless_note(args.access_ttl or lab.config.access_ttl), "dim")
+    _borrow(lab, args, servers, say)
+    return [run_server(lab, server, args.action, say) for server in servers]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """`python -m lab demo` flags."""
     parser = argparse.ArgumentParser(
@@ -186,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--jwt-mode",
         choices=JWT_MODES,
         help="run the JWT server in this mode (default: as it runs)",
+    )
+    parser.add_argument(
+        "--access-ttl",
+        type=int,
+        help="JWT access-token lifetime in seconds for the demo (the stateless ending comes "
+        "this soon; default: as the lab runs, 15 min by default); put back at the end",
     )
     parser.add_argument("--no-pause", action="store_true", help="do not wait for Enter")
     parser.add_argument(
@@ -209,28 +242,30 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         from .console import main as console_main
 
         console = ["--open"] + (["--state-dir", args.state_dir] if args.state_dir else [])
+        if args.access_ttl is not None:
+            console += ["--access-ttl", str(args.access_ttl)]
         return console_main(console)
     say = Narrator(out or sys.stdout, pause=not args.no_pause)
     servers = ["session", "jwt"] if args.server == "both" else [args.server]
-    lease = attach_or_start(
-        args.state_dir,
-        prefix="authlab-demo-",
-        starting=lambda _: say.say(
-            f"No lab is running: starting a private one with {args.replicas} replicas...", "dim"
-        ),
-        replicas=args.replicas,
-        bcrypt_rounds=4,
-        access_ttl=60,
-        jwt_mode=args.jwt_mode or "stateless",
-    )
-    with lease:
-        lab = lease.lab
-        if not lease.started:
-            say.say(f"Using the running lab in {lab.state_dir}.", "dim")
-            if args.jwt_mode and args.jwt_mode != lab.config.jwt_mode and "jwt" in servers:
-                say.say(f"Switching its JWT server to {args.jwt_mode} mode...", "dim")
-                lab.reconfigure(jwt_mode=args.jwt_mode)
-        verdicts = [run_server(lab, server, args.action, say) for server in servers]
+    try:
+        lease = attach_or_start(
+            args.state_dir,
+            prefix="authlab-demo-",
+            starting=lambda _: say.say(
+                f"No lab is running: starting a private one with {args.replicas} replicas...",
+                "dim",
+            ),
+            say=lambda line: say.say(line, "dim"),
+            replicas=args.replicas,
+            bcrypt_rounds=4,
+            access_ttl=args.access_ttl or 60,
+            jwt_mode=args.jwt_mode or "stateless",
+        )
+        with lease:  # stops a private lab, puts a found one back (Ctrl-C and SIGTERM too)
+            verdicts = _play(lease, args, servers, say)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the lab is back as found; no traceback
+        say.say("interrupted", "dim")
+        return 130
     say.wait()
     say.say()
     say.say("Verdict", "bold")

@@ -22,11 +22,13 @@ from typing import Any
 import jwt
 from matplotlib.figure import Figure
 
+from ..engine.configuration import describe, lab_settings
 from ..store.latency_cost import ping_round_trips
 from ..store.topology import latency_of
 from .actors import logged_in_cookies
 from .labs import LabPool
 from .load import Target, run_load, summarize
+from .stats import median_difference, say_difference
 
 #: Added round trips swept by the full study (ms).
 DISTANCES_MS = (0.0, 0.2, 0.5, 1.0, 2.0)
@@ -95,6 +97,23 @@ def store_round_trip_us(lab, pings: int) -> dict[str, float]:
     return {
         "store_rtt_us": statistics.median(through) * 1e6,
         "direct_rtt_us": statistics.median(direct) * 1e6,
+        # Every PING, so that the distance's own effect gets an interval (ping_effect).
+        "store_rtt_samples_us": [round(t * 1e6, 1) for t in through],
+    }
+
+
+def ping_effect(round_trips: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The farthest distance's PING against the nearest's, with its interval: the distance
+    itself, measured where nothing else runs (no server, no auth check)."""
+    measured = [r for r in round_trips if r.get("store_rtt_samples_us")]
+    if len(measured) < 2:
+        return None
+    near, far = measured[0], measured[-1]
+    return {
+        "from_ms": near["distance_ms"],
+        "to_ms": far["distance_ms"],
+        "pings": len(far["store_rtt_samples_us"]),
+        **median_difference(near["store_rtt_samples_us"], far["store_rtt_samples_us"]),
     }
 
 
@@ -102,6 +121,18 @@ def _point(lab, server: str, mode: str, ms: float, seconds: float, threads: int,
     url = lab.url(server)
     samples = run_load([Target(server, url, logged_in_cookies(url, users))], seconds, threads)
     return {"server": server, "mode": mode, "distance_ms": ms, **summarize(samples, seconds)}
+
+
+def _trial(lab, jwt_mode: str, ms: float, trial: int, load: dict[str, Any]) -> list[dict]:
+    """Every configuration this lab serves at one distance, once."""
+    rows = []
+    for server, mode in CONFIGURATIONS:
+        if server == "jwt" and mode != jwt_mode:
+            continue
+        if server == "session" and jwt_mode != CONFIGURATIONS[1][1]:
+            continue  # the session server is measured once per distance and trial
+        rows.append({**_point(lab, server, mode, ms, **load), "trial": trial})
+    return rows
 
 
 def distance_sweep(
@@ -112,30 +143,40 @@ def distance_sweep(
     threads: int = 4,
     users: int = 4,
     pings: int = 300,
+    trials: int = 3,
 ) -> dict[str, Any]:
-    """`/auth/me` under closed-loop load at each distance, per server and mode; the crossover."""
-    rows: list[dict[str, Any]] = []
+    """`/auth/me` under closed-loop load at each distance, per server and mode, `trials` times,
+    the distances interleaved (0, 1, 1, 0, ...) so that the machine's load hits each alike; the
+    effect of each distance with its interval; the crossover."""
+    per_trial: list[dict[str, Any]] = []
     round_trips: list[dict[str, Any]] = []
+    load = {"seconds": seconds, "threads": threads, "users": users}
     for jwt_mode in dict.fromkeys(mode for server, mode in CONFIGURATIONS if server == "jwt"):
-        for ms in distances:
-            # Tokens that outlive the run: an expiring JWT would count as an error.
-            lab = pool.get(jwt_mode=jwt_mode, store_latency=latency_setting(ms), access_ttl=600)
-            for server, mode in CONFIGURATIONS:
-                if server == "jwt" and mode != jwt_mode:
-                    continue
-                if server == "session" and jwt_mode != CONFIGURATIONS[1][1]:
-                    continue  # the session server is measured once per distance
-                rows.append(_point(lab, server, mode, ms, seconds, threads, users))
-            if jwt_mode == CONFIGURATIONS[1][1]:
-                round_trips.append({"distance_ms": ms, **store_round_trip_us(lab, pings)})
+        for trial in range(trials):
+            order = distances if trial % 2 == 0 else tuple(reversed(distances))
+            for ms in order:
+                # Tokens that outlive the run: an expiring JWT would count as an error.
+                lab = pool.get(jwt_mode=jwt_mode, store_latency=latency_setting(ms), access_ttl=600)
+                per_trial += _trial(lab, jwt_mode, ms, trial, load)
+                if jwt_mode == CONFIGURATIONS[1][1] and trial == 0:
+                    round_trips.append({"distance_ms": ms, **store_round_trip_us(lab, pings)})
+    round_trips.sort(key=lambda r: r["distance_ms"])
     lab = pool.lab
     signature = signature_check_us()
     return {
         "distances_ms": list(distances),
         "threads": threads,
         "seconds": seconds,
+        "trials": trials,
         "latency_setting": str(latency_of(lab.config)) if lab is not None else None,
-        "rows": rows,
+        "measured": describe(lab_settings(lab.config)) + " (the JWT mode and the store latency "
+        "as each row says)"
+        if lab is not None
+        else None,
+        "rows": aggregate(per_trial),
+        "trial_rows": per_trial,
+        "effects": effects(per_trial),
+        "ping_effect": ping_effect(round_trips),
         "round_trips": round_trips,
         "signature_check_us": signature,
         "proxy_overhead_us": round_trips[0]["store_rtt_us"] - round_trips[0]["direct_rtt_us"]
@@ -146,6 +187,56 @@ def distance_sweep(
         # A busy machine wakes the proxy late and the servers slowly: say how busy it was.
         "load_average": round(os.getloadavg()[0], 2),
     }
+
+
+#: What each trial measured that a distance can move: the auth check's own time and round
+#: trips (Server-Timing), the client's p50, and throughput.
+MEASURES = ("auth_p50_ms", "store_round_trips", "p50_ms", "p95_ms", "rps", "errors")
+
+
+def aggregate(per_trial: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per server/mode and distance: the median of its trials, and their count."""
+    groups: dict[tuple[str, str, float], list[dict[str, Any]]] = {}
+    for row in per_trial:
+        groups.setdefault((row["server"], row["mode"], row["distance_ms"]), []).append(row)
+    out = []
+    for (server, mode, ms), rows in groups.items():
+        point: dict[str, Any] = {"server": server, "mode": mode, "distance_ms": ms}
+        for key in MEASURES:
+            values = [r[key] for r in rows if r.get(key) is not None]
+            point[key] = statistics.median(values) if values else None
+        point["trials"] = len(rows)
+        out.append(point)
+    out.sort(key=lambda r: (r["server"], r["mode"], r["distance_ms"]))
+    return out
+
+
+def effects(per_trial: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per server/mode and distance past the nearest: what the distance changed, with the
+    interval of each difference (auth check time, client p50, requests/s) over the trials."""
+    out = []
+    configs = dict.fromkeys((r["server"], r["mode"]) for r in per_trial)
+    for server, mode in configs:
+        mine = [r for r in per_trial if (r["server"], r["mode"]) == (server, mode)]
+        near = min(r["distance_ms"] for r in mine)
+        for ms in sorted({r["distance_ms"] for r in mine} - {near}):
+            at = {d: [r for r in mine if r["distance_ms"] == d] for d in (near, ms)}
+            out.append(
+                {
+                    "server": server,
+                    "mode": mode,
+                    "from_ms": near,
+                    "to_ms": ms,
+                    "store_round_trips": statistics.median(
+                        [r["store_round_trips"] or 0 for r in at[ms]]
+                    ),
+                    **{
+                        key: median_difference([r[key] for r in at[near]], [r[key] for r in at[ms]])
+                        for key in ("auth_p50_ms", "p50_ms", "rps")
+                    },
+                }
+            )
+    return out
 
 
 def crossover(round_trips: list[dict[str, Any]], signature_us: float) -> dict[str, Any]:
@@ -169,6 +260,26 @@ def crossover(round_trips: list[dict[str, Any]], signature_us: float) -> dict[st
     }
 
 
+def _round(value: float | None) -> float | None:
+    return round(value, 2) if value is not None else None
+
+
+def effect_table(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per server/mode: what the added distance changed, each difference with its interval."""
+    return [
+        {
+            "server": e["server"],
+            "mode": e["mode"],
+            "distance": f"{e['from_ms']:g} -> {e['to_ms']:g} ms",
+            "store round trips": e["store_round_trips"],
+            "auth check p50": say_difference(e["auth_p50_ms"], "ms"),
+            "client p50": say_difference(e["p50_ms"], "ms"),
+            "req/s": say_difference(e["rps"], "req/s", 0),
+        }
+        for e in result.get("effects") or []
+    ]
+
+
 def distance_table(result: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per server/mode and distance, for people."""
     return [
@@ -176,6 +287,9 @@ def distance_table(result: dict[str, Any]) -> list[dict[str, Any]]:
             "server": r["server"],
             "mode": r["mode"],
             "added RTT (ms)": r["distance_ms"],
+            "trials": r.get("trials", 1),
+            "auth check p50 (ms)": _round(r.get("auth_p50_ms")),
+            "store round trips": _round(r.get("store_round_trips")),
             "p50 (ms)": round(r["p50_ms"], 2) if r["p50_ms"] is not None else None,
             "p95 (ms)": round(r["p95_ms"], 2) if r["p95_ms"] is not None else None,
             "req/s": round(r["rps"]) if r["rps"] is not None else None,

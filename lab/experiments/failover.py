@@ -13,9 +13,10 @@ replica; the servers follow by themselves. Once they serve again the crashed nod
   that say `false` (no replica to confirm) while the crashed node is away.
 The error window is the time from the crash to the last 503 (or connection error).
 
-Each durability setting runs twice: with the replica next door (a process crash on one machine
-loses almost nothing: the kernel delivers what Redis already wrote to the replica's socket), and
-with a replica that lags `LAG` behind (`--replication-lag`: the latency proxy holds the stream
+Each durability setting runs twice: with the replica next door (expected to lose almost nothing
+when the replica is in sync: the kernel delivers what Redis already wrote to the replica's
+socket; so the study crashes only once the offsets match, `insync`), and with a replica that
+lags `LAG` behind (`--replication-lag`: the latency proxy holds the stream
 back, and the crash drops what it held, as a dead host's output buffer is gone). The second is
 where "a logout that comes back" shows.
 """
@@ -35,6 +36,8 @@ import requests
 from matplotlib.figure import Figure
 
 from ..api import Lab
+from ..engine.configuration import describe, lab_settings
+from .insync import wait_in_sync
 from .labs import LabPool
 
 SERVERS = ("session", "jwt")
@@ -43,6 +46,8 @@ DURABILITIES = ("none", "wait")
 #: burst. Under REVOCATION_WAIT_TIMEOUT_MS (500), so `wait` still confirms, just later.
 LAG = "200ms"
 LAGS = ("off", LAG)
+#: Seconds to wait for the replica next door to be in sync before crashing the primary.
+SYNC_BOUND = 10.0
 PASSWORD = "failover-password-1"  # noqa: S105 (a throwaway test account)
 TIMEOUT = 5
 
@@ -160,8 +165,13 @@ def crash_run(
     after: float = 1.5,
     pace: float = 0.02,
     recovery_bound: float = 60.0,
+    sync_bound: float = 0.0,
 ) -> dict[str, Any]:
-    """One crash of the primary under load on both servers; the ledger of each server."""
+    """One crash of the primary under load on both servers; the ledger of each server.
+
+    The precondition is checked, not assumed: the primary is killed once its replica has every
+    byte it produced, or after `sync_bound` s (0: at once, for a replica meant to lag); either
+    way the offsets at the crash are kept (`sync`), to explain what was lost."""
     ledgers = {server: Ledger(server) for server in SERVERS}
     stop = threading.Event()
     start = time.perf_counter()
@@ -176,6 +186,7 @@ def crash_run(
         worker.start()
     try:
         time.sleep(before)
+        sync = wait_in_sync(lab, sync_bound)
         crash_at = time.perf_counter() - start
         crashed = lab.redis_kill_primary()
         recovered_after = _wait_serving(lab, recovery_bound)
@@ -189,6 +200,7 @@ def crash_run(
     rows = [_account_for(lab, ledgers[s], crash_at) for s in SERVERS]
     return {
         "crashed": crashed,
+        "sync": sync,
         "new_primary": lab.redis_primary(),
         "crash_at": crash_at,
         "recovered_after_s": recovered_after,
@@ -243,10 +255,16 @@ def failover_study(
                 access_ttl=600,
                 env=env,
             )
-            run = crash_run(lab, threads=threads, before=before, after=after)
+            # Next door, the replica must be in sync before the crash (after a planned failover
+            # or a rejoin it may still be loading a copy); a lagging one is crashed as it is.
+            bound = SYNC_BOUND if lag == "off" else 0.0
+            run = crash_run(lab, threads=threads, before=before, after=after, sync_bound=bound)
             for row in run["rows"]:
                 row.update(durability=durability, replication_lag=lag)
-            runs.append({"durability": durability, "replication_lag": lag, **run})
+            measured = describe(lab_settings(lab.config))
+            runs.append(
+                {"durability": durability, "replication_lag": lag, "measured": measured, **run}
+            )
     return {
         "runs": runs,
         "rows": [row for run in runs for row in run["rows"]],

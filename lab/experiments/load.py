@@ -180,6 +180,7 @@ def summarize(samples: Sequence[Sample], seconds: float) -> dict[str, Any]:
         "p99_ms": percentile(latencies, 99),
         "store_round_trips": sum(stores) / len(stores) if stores else None,
         "auth_ms": sum(auth) / len(auth) if auth else None,
+        "auth_p50_ms": percentile(auth, 50),
         "replicas_hit": sorted({s.replica for s in ok if s.replica}),
     }
 

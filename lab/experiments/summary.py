@@ -143,9 +143,16 @@ def mechanism_summary(results: dict[str, Any]) -> list[str]:
     if "anatomy" in results:
         for m in results["anatomy"]["memory"]:
             gib = ", ".join(f"{p['gib']:.2f} GiB for {p['sessions']:,}" for p in m["projections"])
+            one = next(
+                (f["bytes"] for f in results["anatomy"].get("footprints", [])
+                 if (f["server"], f["mode"]) == (m["server"], m["mode"])),
+                None,
+            )  # fmt: skip
+            first = f"; the key table's single login: {one} bytes" if one is not None else ""
             out.append(
                 f"{_label(m['server'], m['mode'])} keeps {m['bytes_per_session']:.0f} bytes of "
-                f"Redis per login (MEMORY USAGE): {gib}."
+                f"Redis per login (MEMORY USAGE, the mean over {m['sessions']} logins, "
+                f"{m.get('sessions_per_user', 1)} per user{first}): {gib}."
             )
         for c in results["anatomy"]["credentials"]:
             out.append(

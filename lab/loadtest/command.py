@@ -241,7 +241,9 @@ def run_once(args: argparse.Namespace, say: Say) -> tuple[int, Path | None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m lab loadtest`."""
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    given = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(given)
+    args.argv = given  # the recorded command is the one typed, every flag kept
 
     def say(message: str) -> None:
         print(f"loadtest: {message}", flush=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 from collections.abc import Callable
 from copy import copy
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..api import Lab
+from ..engine import configuration
 from ..engine.stamp import stamp as lab_stamp
 from ..engine.state import SERVERS
 from .locust_process import Say
@@ -62,25 +64,32 @@ def median_of(rows: list[dict[str, Any]], metric: str) -> float | None:
     return statistics.median(values) if values else None
 
 
+def trusted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The runs the verdict may use: those the run itself called trustworthy."""
+    return [r for r in rows if r["trustworthy"]]
+
+
 def per_server(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Each server's medians over its trials, its failures, and what saturated."""
+    """Each server's medians over its trustworthy trials, its failures, and what saturated."""
     table = {}
     for server in SERVERS:
         mine = [r for r in rows if r["server"] == server]
+        kept = trusted(mine)
         table[server] = {
             "trials": len(mine),
-            **{metric: median_of(mine, metric) for metric in METRICS},
+            "trustworthy_trials": len(kept),
+            **{metric: median_of(kept, metric) for metric in METRICS},
             "failures": sum(r["failures"] for r in mine),
-            "all_trustworthy": all(r["trustworthy"] for r in mine),
+            "all_trustworthy": len(kept) == len(mine),
             "saturation": sorted({r["saturation"] for r in mine}),
         }
     return table
 
 
 def ratios(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """jwt/session per trial for each metric, with the median and the spread (min, max)."""
+    """jwt/session per trial (both runs trustworthy) for each metric, median and spread."""
     by_trial: dict[int, dict[str, dict[str, Any]]] = {}
-    for row in rows:
+    for row in trusted(rows):
         by_trial.setdefault(row["trial"], {})[row["server"]] = row
     result = {}
     for metric in METRICS:
@@ -98,22 +107,57 @@ def ratios(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return result
 
 
+def verdict(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Whether the comparison can be trusted, and why not: the untrustworthy runs named."""
+    left_out = [
+        f"trial {r['trial']} {r['server']}: {'; '.join(r['untrustworthy_because'])}"
+        for r in rows
+        if not r["trustworthy"]
+    ]
+    pairs = {r["trial"] for r in trusted(rows) if r["server"] == "jwt"} & {
+        r["trial"] for r in trusted(rows) if r["server"] == "session"
+    }
+    if not left_out:
+        line = f"All {len(rows)} runs were trustworthy: the medians and ratios use them all."
+    elif not pairs:
+        line = (
+            f"NO VERDICT: {len(left_out)} of {len(rows)} runs were NOT trustworthy, and no "
+            "trial has a trustworthy run on both servers: the comparison cannot be trusted."
+        )
+    else:
+        line = (
+            f"{len(left_out)} of {len(rows)} runs were NOT trustworthy and are left out: the "
+            f"medians use the trustworthy runs, the ratios the {len(pairs)} trial(s) "
+            "trustworthy on both servers."
+        )
+    return {"trustworthy": bool(pairs), "line": line, "left_out": left_out}
+
+
 def markdown(comparison: dict[str, Any]) -> str:
-    """The comparison as a Markdown table, stamped with what ran where."""
-    head = "| server | trials | req/s | p50 ms | p95 ms | p99 ms | failures | saturation |"
-    lines = [head, "|---|---|---|---|---|---|---|---|"]
+    """The comparison as a Markdown table, stamped with what ran where and how far to trust it."""
+    judged = comparison["verdict"]
+    lines = [f"Measured: {comparison['measured']}.", "", f"**{judged['line']}**"]
+    lines += [f"- left out: {why}" for why in judged["left_out"]]
+    lines += [
+        "",
+        "| server | trials (trustworthy) | req/s | p50 ms | p95 ms | p99 ms | failures | "
+        "saturation |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for server, row in comparison["servers"].items():
         cells = [_fmt(row[m]) for m in METRICS]
         lines.append(
-            f"| {server} | {row['trials']} | {' | '.join(cells)} | {row['failures']} | "
-            f"{'; '.join(row['saturation'])} |"
+            f"| {server} | {row['trials']} ({row['trustworthy_trials']}) | {' | '.join(cells)} | "
+            f"{row['failures']} | {'; '.join(row['saturation'])} |"
         )
     ratio = comparison["ratios"]
     lines.append("")
     for metric in METRICS:
         r = ratio[metric]
         if not r["per_trial"]:
-            lines.append(f"- jwt/session {metric}: no trial had a steady state on both servers")
+            lines.append(
+                f"- jwt/session {metric}: no trial had a trustworthy steady state on both servers"
+            )
             continue
         lines.append(
             f"- jwt/session {metric}: median {_fmt(r['median'])} "
@@ -123,8 +167,8 @@ def markdown(comparison: dict[str, Any]) -> str:
     stamp = comparison["run"]
     lines.append("")
     lines.append(
-        f"Steady-state medians over trials. `{stamp['command']}`; commit {stamp['commit']}, "
-        f"{stamp['date']}, {stamp['machine']}."
+        f"Steady-state medians over trustworthy trials. `{stamp['command']}`; commit "
+        f"{stamp['commit']}, {stamp['date']}, {stamp['machine']}."
     )
     return "\n".join(lines) + "\n"
 
@@ -135,22 +179,31 @@ def _fmt(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) and value < 10 else f"{value:.0f}"
 
 
-def plot(rows: list[dict[str, Any]], path: Path, scenario: str) -> None:
-    """req/s and p95 per trial, a line per server."""
+def plot(rows: list[dict[str, Any]], path: Path, scenario: str, measured: str = "") -> None:
+    """req/s and p95 per trial, a line per server; untrustworthy runs hollow and marked."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(10, 4))
+    fig = Figure(figsize=(10, 4.6))
     left, right = fig.subplots(1, 2)
     for server in SERVERS:
         mine = [r for r in rows if r["server"] == server]
         trials = [r["trial"] for r in mine]
-        left.plot(trials, [r["rps"] or 0 for r in mine], marker="o", label=server)
-        right.plot(trials, [r["p95_ms"] or 0 for r in mine], marker="o", label=server)
+        for ax, metric in ((left, "rps"), (right, "p95_ms")):
+            (line,) = ax.plot(trials, [r[metric] or 0 for r in mine], label=server)
+            for r in mine:
+                ax.plot(r["trial"], r[metric] or 0, marker="o", color=line.get_color(),
+                        fillstyle="full" if r["trustworthy"] else "none")  # fmt: skip
     left.set(title=f"{scenario}: steady-state req/s", xlabel="trial", ylabel="req/s")
     right.set(title="steady-state p95", xlabel="trial", ylabel="ms")
+    judged = verdict(rows)
+    fig.suptitle(
+        ("" if judged["trustworthy"] else "NOT TRUSTWORTHY: ")
+        + f"{len(judged['left_out'])} of {len(rows)} runs untrustworthy (hollow)\n{measured}",
+        fontsize=8,
+    )
     for ax in (left, right):
         ax.set_ylim(bottom=0)
         ax.set_xticks(sorted({r["trial"] for r in rows}))
@@ -179,7 +232,7 @@ def compare(args: argparse.Namespace, lab: Lab, measure: Measure, say: Say) -> i
     comparison = build(args, lab, rows)
     (folder / "comparison.json").write_text(json.dumps(comparison, indent=2) + "\n")
     (folder / "comparison.md").write_text(markdown(comparison))
-    plot(rows, folder / "comparison.png", args.scenario)
+    plot(rows, folder / "comparison.png", args.scenario, comparison["measured"])
     print(markdown(comparison))
     say(f"comparison: {folder}")
     return worst
@@ -190,25 +243,27 @@ def stamp(command: str) -> dict[str, str]:
     return {"command": command, **lab_stamp()}
 
 
+def command_of(args: argparse.Namespace) -> str:
+    """The command that reproduces the run: the flags as given (main keeps them in args.argv)."""
+    argv = getattr(args, "argv", None)
+    if argv is not None:
+        return "python -m lab loadtest " + shlex.join(argv)
+    return (
+        f"python -m lab loadtest {args.scenario} --server both --trials {args.trials} "
+        f"-u {args.users} -t {args.time or '30s'}"
+        + (f" --think-time {args.think_time}" if args.think_time is not None else "")
+    )
+
+
 def build(args: argparse.Namespace, lab: Lab, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """comparison.json."""
+    settings = configuration.lab_settings(lab.config)
     return {
         "scenario": args.scenario,
-        "run": stamp(
-            f"python -m lab loadtest {args.scenario} --server both --trials "
-            f"{args.trials} -u {args.users} -t {args.time or '30s'}"
-        ),  # fmt: skip
-        "lab": {
-            k: getattr(lab.config, k)
-            for k in (
-                "replicas",
-                "workers",
-                "threads",
-                "bcrypt_rounds",
-                "jwt_mode",
-                "session_store",
-            )
-        },  # fmt: skip
+        "run": stamp(command_of(args)),
+        "lab": settings,
+        "measured": configuration.describe(settings),
+        "verdict": verdict(rows),
         "servers": per_server(rows),
         "ratios": ratios(rows),
         "trials": rows,

@@ -10,12 +10,14 @@ Saturation is reported separately, and is no error: it says which number a team 
 from __future__ import annotations
 
 import argparse
+import shlex
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..api import Lab
+from ..engine import configuration
 from . import phases
 from .locust_csv import read_stats
 from .locust_process import CSV_PREFIX, Say
@@ -160,15 +162,16 @@ def locust_settings(run: Run) -> dict[str, Any]:
         "action": args.action if args.scenario == "revocation" else None,
         "exit_code": run.exit_code,
         "command": run.command,
+        # The command typed, every flag kept: what reproduces this run.
+        "lab_command": "python -m lab loadtest " + shlex.join(args.argv)
+        if getattr(args, "argv", None) is not None
+        else None,
     }
 
 
 def lab_settings(lab: Lab) -> dict[str, Any]:
     """The lab settings a load test depends on."""
-    config = lab.config
-    names = ("replicas", "lb_policy", "session_store", "jwt_mode", "access_ttl", "algorithm",
-             "workers", "threads", "bcrypt_rounds")  # fmt: skip
-    return {name: getattr(config, name) for name in names}
+    return configuration.lab_settings(lab.config)
 
 
 def ms(value: Any) -> str:
@@ -178,7 +181,8 @@ def ms(value: Any) -> str:
 
 def headline_line(summary: dict[str, Any]) -> str:
     """The steady state in one line, or why there was none."""
-    where = f"{summary['scenario']} on {summary['server']} ({summary['lab']['replicas']} replicas)"
+    measured = configuration.describe(summary["lab"], summary["server"])
+    where = f"{summary['scenario']} on {summary['server']} ({measured})"
     if not summary["steady_requests"]:
         return (
             f"{where}: no steady state: users were still registering and logging in when the "

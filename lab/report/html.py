@@ -142,12 +142,27 @@ def stolen_rows(timelines: Rows) -> Rows:
 
 
 def refresh_event_rows(theft: dict[str, Any]) -> Rows:
-    """The refresh-token theft's events, without the uneventful successful checks."""
-    return [
-        {k: e.get(k) for k in ("t", "who", "event", "status", "error")}
-        for e in theft["events"]
-        if e["event"] != "GET /auth/me" or e["status"] != 200
-    ]
+    """The refresh-token theft's events; consecutive checks with one answer are one row."""
+    rows: Rows = []
+    for e in theft["events"]:
+        last = rows[-1] if rows else None
+        if (
+            last is not None
+            and e["event"] == "GET /auth/me"
+            and last["checks"]
+            and last["status"] == e["status"]
+        ):
+            last["checks"] += 1
+            last["who"] = ", ".join(dict.fromkeys([*last["who"].split(", "), e["who"]]))
+            continue
+        row = {k: e.get(k) for k in ("t", "who", "event", "status", "error")}
+        row["checks"] = 1 if e["event"] == "GET /auth/me" else 0
+        rows.append(row)
+    for row in rows:
+        checks = row.pop("checks")
+        if checks > 1:
+            row["event"] = f"GET /auth/me x {checks}"
+    return rows
 
 
 def fault_rows(failures: Rows) -> Rows:
@@ -173,6 +188,13 @@ def distance_rows(found: dict[str, Any]) -> Rows:
     return distance.distance_table(found)
 
 
+def distance_effect_rows(found: dict[str, Any]) -> Rows:
+    """Section 8: what the added distance changed, each difference with its interval."""
+    from ..experiments import distance
+
+    return distance.effect_table(found)
+
+
 def failover_rows(found: dict[str, Any]) -> Rows:
     """Section 9: seconds of errors, logins and revocations lost, per server and durability."""
     from ..experiments import failover
@@ -193,6 +215,7 @@ BUILDERS = {
         refresh_event_rows,
         fault_rows,
         distance_rows,
+        distance_effect_rows,
         failover_rows,
     )
 }
@@ -205,7 +228,7 @@ def _table(rows: Rows, columns: tuple[str, ...] | None = None) -> str:
 
 def _environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("lab", "templates"),
+        loader=PackageLoader("lab.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -29,7 +29,7 @@ from ..experiments import (
 from ..experiments.revocation import CONFIGS_BY_NAME, measure_configuration
 
 #: Throughput runs per replica count and server: the spread between them says whether the
-#: report may rank the servers at all (`report_scaling`).
+#: report may rank the servers at all (`ranking`).
 SCALING_TRIALS = 3
 
 

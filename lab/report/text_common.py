@@ -1,8 +1,10 @@
 """What every sentence builder of the report shares: the defaults a deployment gets, read from
 their one declaration, durations for people, and the guard that keeps a builder quiet.
 
-The builders themselves live in `report_text_credentials` (sections 1-4) and
-`report_text_operations` (sections 5-9); `report_text` gathers them for the template.
+The defaults and durations are declared in `lab/engine/configuration.py` (the load tests and the
+demo say them too). The builders themselves live in `text_credentials` (sections 1-4),
+`text_operations` (sections 5-9) and `text_verdicts` (8, 9 and the notebooks); `text` gathers
+them for the template.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from servers.core.config import default_of
-from servers.jwt_server.config import DEFAULT_ACCESS_TTL
+from ..engine.configuration import default_access_ttl, default_leeway, lifetime
+
+__all__ = ["default_access_ttl", "default_leeway", "lifetime"]  # the builders read them here
 
 Results = dict[str, Any]
 Sentences = list[str]
@@ -37,29 +40,6 @@ def join(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def lifetime(seconds: float | None) -> str:
-    """A duration for people: '3 s', '15 min 5 s', '12 h'."""
-    if seconds is None:
-        return "an unknown time"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
-    parts.append(f"{secs} s" if secs or not (hours or minutes) else "")
-    return " ".join(p for p in parts if p)
-
-
-def default_access_ttl(mode: str) -> int:
-    """ACCESS_TOKEN_TTL as a deployment gets it: the declared setting, else the mode's default."""
-    declared = default_of("access_token_ttl")
-    return int(declared if declared is not None else DEFAULT_ACCESS_TTL[mode])
-
-
-def default_leeway() -> float:
-    """JWT_LEEWAY as declared: seconds a token outlives its exp."""
-    return float(default_of("jwt_leeway"))
 
 
 def scale_of(results: Results) -> dict[str, Any]:

@@ -60,9 +60,65 @@ def anatomy_reading(results: Results) -> Sentences:
             out.append(
                 f"{label(m)} keeps {m['bytes_per_session']:.0f} bytes of Redis per login "
                 f"(the second plot), so {biggest['sessions']:,} logged-in users need "
-                f"{biggest['gib']:.2f} GiB of RAM for it alone."
+                f"{biggest['gib']:.2f} GiB of RAM for it alone. {_two_measurements(anatomy, m)}"
             )
+    out += session_lifetimes(anatomy)
     return out
+
+
+def _two_measurements(anatomy: dict[str, Any], m: dict[str, Any]) -> str:
+    """The per-login bytes beside the key table's: two measurements, each named with its own."""
+    one = next(
+        (f for f in anatomy.get("footprints") or [] if (f["server"], f["mode"]) == (m["server"],
+         m["mode"])),
+        None,
+    )  # fmt: skip
+    prefixes = ", ".join(
+        f"{k} {v:.0f} B" for k, v in (m.get("bytes_per_session_by_prefix") or {}).items()
+    )
+    said = (
+        f"That is the mean over {m['sessions']} logins ({m.get('sessions_per_user', 1)} per "
+        f"user{'; by key prefix: ' + prefixes if prefixes else ''})"
+    )
+    if one is None:
+        return said + "."
+    return (
+        f"{said}; the key table above is one other login, whose {len(one['keys'])} key(s) "
+        f"hold {one['bytes']} bytes: two measurements of different logins, each quoted with "
+        "its own."
+    )
+
+
+def _max_age(cred: dict[str, Any], name: str) -> int | None:
+    for cookie in cred.get("cookies") or []:
+        if cookie["name"] == name:
+            for attr in cookie.get("attributes") or []:
+                key, _, value = attr.partition("=")
+                if key.strip().lower() == "max-age":
+                    return int(value)
+    return None
+
+
+@quiet
+def session_lifetimes(anatomy: dict[str, Any]) -> Sentences:
+    """The sid cookie's Max-Age beside its Redis key's TTL: two timeouts, read from the run."""
+    cred = next((c for c in anatomy.get("credentials") or [] if c["server"] == "session"), None)
+    foot = next((f for f in anatomy.get("footprints") or [] if f["server"] == "session"), None)
+    if cred is None or foot is None:
+        return []
+    max_age = _max_age(cred, "sid")
+    ttls = [k["ttl_s"] for k in foot["keys"] if k["type"] != "zset" and (k["ttl_s"] or 0) > 0]
+    if max_age is None or not ttls:
+        return []
+    return [
+        f"The sid cookie lives {lifetime(max_age)} (Max-Age) but its Redis key "
+        f"{lifetime(max(ttls))} (TTL): two timeouts. The cookie's Max-Age is the absolute "
+        f"lifetime (SESSION_ABSOLUTE_TIMEOUT, {lifetime(default_of('session_absolute_timeout'))}"
+        " by default): however active, the session ends then. The key's TTL is the idle "
+        f"timeout (SESSION_IDLE_TIMEOUT, {lifetime(default_of('session_idle_timeout'))} by "
+        "default): each request pushes it forward, so an idle session ends sooner, on the "
+        "server, while the browser still holds the cookie."
+    ]
 
 
 # --- 2. revocation ---------------------------------------------------------------------------
@@ -275,13 +331,33 @@ def refresh_reading(results: Results) -> Sentences:
         return []
     caught = "refused it as reuse" if r.get("reuse_detected") else "ACCEPTED it"
     family = "revoked the whole family" if r.get("family_revoked") else "did NOT revoke the family"
-    ttl = r.get("access_ttl_s")
     full = default_access_ttl("refresh") + default_leeway()
     return [
         "Diamonds are refreshes and logins (green: accepted, red: refused); dots are ordinary "
         "requests.",
         f"When the thief presented the already-rotated refresh token the server {caught} and "
-        f"{family}, so the victim's next refresh failed too. What was left of the access tokens "
-        f"({ttl} s here) still worked; at the default {default_access_ttl('refresh')}-second "
-        f"access token of refresh mode that is up to {lifetime(full)}.",
+        f"{family}, so the victim's next refresh failed too. {_after_reuse(r)} At the default "
+        f"{default_access_ttl('refresh')}-second access token of refresh mode an access token "
+        f"can outlive the family's revocation by up to {lifetime(full)}.",
     ]
+
+
+def _after_reuse(r: dict[str, Any]) -> str:
+    """What the access tokens did after the reuse was detected, counted from the events."""
+    events = r.get("events") or []
+    at = next((e["t"] for e in events if e["event"] == "refresh (reused token)"), None)
+    if at is None:
+        return ""
+    parts = []
+    for who in ("victim", "attacker"):
+        mine = [e for e in events if e["who"] == who and e["event"] == "GET /auth/me"]
+        mine = [e for e in mine if e["t"] > at]
+        ok = [e for e in mine if e["status"] == 200]
+        if ok:
+            parts.append(
+                f"the {who}'s access token was still accepted {len(ok)} time(s), until "
+                f"{max(e['t'] for e in ok) - at:.2f} s after the reuse"
+            )
+        else:
+            parts.append(f"the {who}'s access token was refused from then on ({len(mine)} tries)")
+    return f"After the reuse was detected, {join(parts)} ({r.get('access_ttl_s')} s tokens here)."

@@ -1,7 +1,7 @@
 """The report's sentences for sections 5-9: the memory store behind a balancer, failures,
 scaling, the store's distance and failover. Each builder takes the results and returns
 sentences, empty when its section did not run; the scaling section ranks only what its trials
-separate (`report_scaling`).
+separate (`ranking`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from ..experiments.failover import case_name, cases
 from .ranking import Verdict, compare
 from .text_common import Results, Sentences, join, pct, quiet
+from .text_verdicts import distance_verdict, failover_verdict
 
 # --- 5. the memory store ---------------------------------------------------------------------
 
@@ -170,7 +171,7 @@ def distance_reading(results: Results) -> Sentences:
             f"A store round trip costs more than that from {crossing:g} ms of added distance: "
             "right of the dotted line the stateless JWT is cheaper per request."
         )
-    return out
+    return out + distance_verdict(results)
 
 
 @quiet
@@ -183,7 +184,15 @@ def failover_question(results: Results) -> Sentences:
 
 @quiet
 def failover_reading(results: Results) -> Sentences:
-    """Revocations confirmed and lost, per replica lag and durability setting."""
+    """Per replica lag and durability: the replica's state at the crash, what was undone, and
+    whether that is what we expected (the same verdict notebook 07 prints)."""
+    runs = (results.get("failover") or {}).get("runs") or []
+    if runs and all("sync" in run for run in runs):
+        return failover_verdict(results)
+    return _failover_counts(results)  # a result saved before the offsets were recorded
+
+
+def _failover_counts(results: Results) -> Sentences:
     rows = (results.get("failover") or {}).get("rows") or []
     out = []
     for _lag, durability, mine in cases(rows):
@@ -194,6 +203,7 @@ def failover_reading(results: Results) -> Sentences:
             f"{confirmed} revocations answered revoked: true were undone by the failover "
             f"(logged-out credentials that worked again), "
             f"{sum(r['logins_lost'] for r in mine)} logins lost; up to "
-            f"{max(r['error_window_s'] for r in mine):.1f} s of errors."
+            f"{max(r['error_window_s'] for r in mine):.1f} s of errors (the replica's offsets "
+            "at the crash were not recorded, so the losses cannot be explained)."
         )
     return out

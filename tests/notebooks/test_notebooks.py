@@ -14,12 +14,36 @@ import pytest
 from nbclient import NotebookClient
 
 from lab import Lab
+from lab.report.notebook import MIME, verdict
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb"))
 
 #: Seconds one cell may take at the quick scale (the revocation study is the longest).
 CELL_TIMEOUT = 180
+#: Notebooks whose outcome is a verdict built from the run (lab/report/text_verdicts.py).
+WITH_VERDICTS = {"06-distance", "07-failover", "08-can-we-have-both"}
+
+
+def verdicts_of(notebook: nbformat.NotebookNode) -> list[dict]:
+    """Every verdict a notebook printed: the builder, its data, and the text it showed."""
+    return [
+        {**output["data"][MIME], "text": output["data"]["text/plain"]}
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if MIME in output.get("data", {})
+    ]
+
+
+def check_verdicts(notebook: nbformat.NotebookNode) -> int:
+    """Build each printed verdict again from its data: text and numbers must agree."""
+    found = verdicts_of(notebook)
+    for shown in found:
+        again = verdict(shown["builder"], shown["data"])
+        assert again, f"{shown['builder']} says nothing about its own data"
+        assert shown["text"] == "\n".join(again), "the notebook's verdict is not its data's"
+    return len(found)
 
 
 def test_every_lesson_is_there():
@@ -64,6 +88,9 @@ def test_notebook_runs(path: Path, experiment_lab: Lab, monkeypatch: pytest.Monk
         resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
     )
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+    printed = check_verdicts(notebook)
+    if path.stem in WITH_VERDICTS:
+        assert printed, "the notebook prints its verdict, built from its run"
     images = [
         output
         for cell in notebook.cells

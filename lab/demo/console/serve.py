@@ -22,6 +22,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from ...api import Lab
 from ...attach import attach_or_start
+from ..text import stateless_note
 from .app import create_app
 from .scenario import Scenario
 
@@ -88,10 +89,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         bcrypt_rounds=4,
         access_ttl=ttl,
     )
-    with lease:
+    with lease:  # stops a private lab, puts a found one back as found (SIGTERM too)
         lab = lease.lab
         if not lease.started:
-            print(f"Using the running lab in {lab.state_dir} (the page may change its modes).")
+            print(
+                f"Using the running lab in {lab.state_dir} (the page may change its modes; they "
+                "are put back as found when the console stops)."
+            )
+        print(
+            stateless_note(
+                args.access_ttl if args.access_ttl is not None else lab.config.access_ttl
+            )
+        )
         server, url = start(lab, args.port, args.access_ttl)
         print(f"\nThe stolen-cookie console: {url}\n(Ctrl-C to stop)")
         if args.open and _has_display():

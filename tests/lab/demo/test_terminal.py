@@ -40,6 +40,11 @@ def test_admin_revoke_on_denylist(experiment_lab: Lab):
     assert "session server" not in text
 
 
+def test_the_stateless_ending_says_how_far_away_it_is():
+    assert "15 min" in demo.stateless_note(None) and "--access-ttl 30" in demo.stateless_note(None)
+    assert "30 s after login" in demo.stateless_note(30)
+
+
 def test_colour_only_on_a_terminal():
     narrator = demo.Narrator(io.StringIO(), pause=False, colour=True)
     assert narrator.paint("x", "red") == "\033[31mx\033[0m"
@@ -48,9 +53,16 @@ def test_colour_only_on_a_terminal():
 
 def test_refresh_mode_shows_the_stolen_refresh_token(experiment_lab: Lab):
     experiment_lab.reconfigure(jwt_mode="stateless", lb_policy="roundrobin")
-    text = play(experiment_lab, "--server", "jwt", "--jwt-mode", "refresh")
-    experiment_lab.reconfigure(jwt_mode="refresh")  # the demo switched it: keep this object in step
-    assert "Switching its JWT server to refresh mode" in text
+    text = play(experiment_lab, "--server", "jwt", "--jwt-mode", "refresh", "--access-ttl", "45")
+    assert "Switching its JWT server to refresh mode with 45 s access tokens" in text
+    # The demo leaves no setting behind: the next command measures the lab it expects.
+    assert "putting the lab back as it was: jwt_mode=stateless, access_ttl=" in text
+    found = Lab.attach(experiment_lab.state_dir)
+    assert found is not None
+    assert (found.config.jwt_mode, found.config.access_ttl) == (
+        "stateless",
+        experiment_lab.config.access_ttl,
+    )
     # After the logout, the copied refresh token is dead with its family.
     assert "attacker  POST /auth/refresh -> 401" in text
     # A fresh theft: the stolen refresh token works once, then the victim's spent one is reuse.
