@@ -20,7 +20,9 @@ from lab.experiments import ACTIONS
 from lab.report import command as report
 from lab.report.text import default_access_ttl
 
-pytestmark = pytest.mark.lab
+#: The quick report runs once, in its module fixture: minutes on a 2-core machine that is also
+#: running the rest of the suite in parallel, so its set-up gets more than the default timeout.
+pytestmark = [pytest.mark.lab, pytest.mark.timeout(900)]
 
 #: Actions after which the session server with Redis must kill a copy at once. (A password
 #: change keeps the user logged in under a new session id: the copy of the old one dies.)
