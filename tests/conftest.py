@@ -104,8 +104,8 @@ def _priority(item: pytest.Item) -> int:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under xdist's `--dist loadgroup`: group tests that share a set-up, long ones first."""
-    if not config.pluginmanager.hasplugin("xdist") or not getattr(config.option, "dist", None):
-        return
+    # No check for xdist here: on its workers the options differ from the controller's, and
+    # the marks cost nothing where nothing distributes.
     items.sort(key=_priority)  # stable: the order within a module is kept
     for item in items:
         group = _xdist_group(item)

@@ -106,15 +106,23 @@ def health(port: int, timeout: float = 1.0) -> dict[str, Any] | None:
             f"http://127.0.0.1:{port}/health", timeout=timeout
         ) as response:
             return json.loads(response.read())
+    except urllib.error.HTTPError as error:  # a 503 clock_skew still says who answers, in JSON
+        try:
+            return json.loads(error.read())
+        except ValueError:
+            return None
     except (OSError, ValueError, urllib.error.URLError):
         return None
 
 
 def is_healthy(server: str, index: int, port: int) -> bool:
-    """The replica answers /health as itself (not some other process that took the port)."""
+    """The replica answers /health as itself (not some other process that took the port).
+
+    A replica whose clock is off the store's answers too (503 `clock_skew`): it is up, and it
+    refuses everything on purpose; HAProxy keeps it out until its clock is right."""
     body = health(port)
     return (
         bool(body)
-        and body.get("status") == "ok"
+        and body.get("status") in ("ok", "clock_skew")
         and body.get("replica") == replica_id(server, index)
     )

@@ -22,7 +22,6 @@ from redis.retry import Retry
 from lab.chaos import schedule
 from lab.chaos.checker import check
 from lab.chaos.cli import main
-from lab.chaos.clients import token_claims
 from lab.chaos.faults import skewed_env
 from lab.chaos.history import load
 from lab.engine.processes import free_port, is_listening, wait_until
@@ -273,20 +272,25 @@ def test_redis_flush_empties_the_store(lab):
 
 
 @pytest.mark.lab
-def test_a_skewed_replica_issues_tokens_from_its_own_clock(lab_as):
-    """The clock-skew fault: a replica restarted with its clock 300 s ahead stamps its tokens so."""
+def test_a_skewed_replica_serves_nothing_and_says_why(lab_as):
+    """The clock-skew fault: a replica restarted with its clock 300 s ahead would stamp its
+    tokens 300 s in the future; it sees that its clock is off the store's and refuses every
+    request with a JSON 503 (core/clock.py), and HAProxy keeps it out of rotation."""
     lab = lab_as(jwt_mode="stateless")
     replica = lab.replicas("jwt")[0]
     lab.kill_replica("jwt", 1)
     lab.start_replica("jwt", 1, env=skewed_env(300))
     try:
-        session = requests.Session()
-        email = f"skew-{time.time_ns()}@example.com"
-        body = {"email": email, "password": "skewed-clock-1", "name": "S"}
-        assert session.post(replica.url + "/auth/register", json=body, timeout=10).ok
-        assert session.post(replica.url + "/auth/login", json=body, timeout=10).ok
-        claims = token_claims(session.cookies["access_token"])
-        assert claims["iat"] - time.time() == pytest.approx(300, abs=30)
+        health = requests.get(replica.url + "/health", timeout=10)
+        assert health.status_code == 503
+        assert health.json()["clock"]["offset_s"] == pytest.approx(300, abs=30)
+        body = {"email": f"skew-{time.time_ns()}@example.com", "password": "skewed-clock-1"}
+        refused = requests.post(replica.url + "/auth/login", json=body, timeout=10)
+        assert refused.status_code == 503 and refused.json()["error"] == "clock_skew"
+        assert "ahead of" in refused.json()["message"]
+        # Through HAProxy every request reaches a replica with a right clock.
+        through = [requests.get(lab.url("jwt") + "/health", timeout=10) for _ in range(6)]
+        assert {r.json()["replica"] for r in through} == {"jwt-2"}
     finally:
         lab.up()  # the fingerprint changed: `up` restarts it with the true clock
 

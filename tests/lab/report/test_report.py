@@ -119,7 +119,8 @@ def test_memory_store_only_works_where_the_session_lives(headline):
 
 def test_round_trips_per_request(headline):
     trips = headline["store_round_trips_per_request"]
-    assert trips["session+redis"] == 1
+    # One GET per request; the idle TTL is renewed by steps (a PEXPIRE on one request in many).
+    assert 1 <= trips["session+redis"] < 1.2
     assert trips["jwt denylist"] == 1
     assert trips["jwt stateless"] == 0
     assert trips["session+memory (sticky)"] == 0
