@@ -19,17 +19,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from ..api import Lab
 from ..attach import Lease, attach_or_start
 from ..engine.state import JWT_MODES
-from ..experiments.actors import Client, probe, register
-from ..experiments.binding import binding_of, browser_session
-from ..experiments.labs import mode_of, refresh_grace
-from ..experiments.revocation import perform_action
+from ..experiments.binding import binding_of
+from ..experiments.labs import refresh_grace
+from ..experiments.story import Event, Story, stolen_cookie
+from ..experiments.story import refresh_theft as theft_steps
 from .narrator import Narrator
 from .text import stateless_note
 
@@ -44,59 +44,107 @@ def _short(value: str, keep: int = 28) -> str:
     return value if len(value) <= keep * 2 else f"{value[:keep]}...{value[-8:]}"
 
 
-def run_server(lab: Lab, server: str, action: str, say: Narrator) -> dict[str, Any]:
-    """The scenario on one server; returns its verdict."""
-    mode = mode_of(lab, server)
-    url = lab.url(server)
-    title = f"{server} server ({mode})"
-    say.say()
-    say.say("=" * 72, "dim")
-    say.say(f"The {title}, behind HAProxy at {url}", "bold")
-    say.say("=" * 72, "dim")
+#: The title each step of the story is told under (the verdict has none: it ends the run).
+TITLES = {
+    "login": "The victim logs in",
+    "steal": "The attacker copies the cookie (malware, a shared computer, a leaked log...)",
+    "both in": "Both are in",
+    "tried again": "The attacker tries again, through the balancer and on every replica directly",
+    "stolen refresh": "The attacker also holds the refresh token: it tries to mint a new access "
+    "token",
+}
 
-    say.step("The victim logs in")
-    account = register(url, "victim")
-    victim = Client(url, "victim")
-    # A bound server: the victim's browser holds a key the attacker cannot copy.
-    victim.http = browser_session(lab.config, server)
-    response = victim.login(account)
-    for header in response.raw.headers.getlist("Set-Cookie"):
+#: The stolen refresh token's steps' titles (None: told under the step before).
+THEFT_TITLES = {
+    "login": "A new victim logs in; the attacker copies both cookies, the refresh token too",
+    "steal": None,
+    "refresh": "The attacker refreshes with the stolen refresh token",
+    "reuse": "The victim's browser refreshes, as it does every few minutes",
+    "again": "The attacker tries to refresh again",
+}
+
+
+def _told_login(event: Event, story: Story, say: Narrator) -> None:
+    for header in event["response"].raw.headers.getlist("Set-Cookie"):
         say.say(f"   Set-Cookie: {_short(header, 40)}", "dim")
-    say.say(f"   The victim ({account.email}) holds {len(victim.cookies())} cookie(s).")
+    held = len(story.client("victim").cookies())
+    say.say(f"   The victim ({event['account'].email}) holds {held} cookie(s).")
 
-    say.step("The attacker copies the cookie (malware, a shared computer, a leaked log...)")
-    attacker = victim.steal()
-    for name, value in attacker.cookies().items():
+
+def _told_steal(event: Event, story: Story, say: Narrator) -> None:
+    for name, value in story.client("attacker").cookies().items():
         say.say(f"   {name} = {_short(value)}")
 
-    say.step("Both are in")
-    say.result("victim", probe(victim), "GET /auth/me")
-    say.result("attacker", probe(attacker), "GET /auth/me")
 
-    say.step(ACTIONS[action][0].upper() + ACTIONS[action][1:])
-    answer, acted_on = perform_action(lab, server, action, victim, account)
-    say.say(f"   handled by {acted_on}; the API answers:")
+def _told_both_in(event: Event, story: Story, say: Narrator) -> None:
+    for who, outcome in zip(("victim", "attacker"), event["tries"], strict=True):
+        say.result(who, outcome, "GET /auth/me")
+
+
+def _told_act(event: Event, story: Story, say: Narrator) -> None:
+    say.say(f"   handled by {event['acted_on']}; the API answers:")
     for key in ("revoked", "valid_until", "message"):
-        if key in answer:
-            say.say(f"     {key}: {answer[key]}", "dim")
-    done_at = time.time()
+        if key in event["answer"]:
+            say.say(f"     {key}: {event['answer'][key]}", "dim")
 
-    say.step("The attacker tries again, through the balancer and on every replica directly")
-    say.result("attacker", probe(attacker), "GET /auth/me via LB")
-    replicas = [r for r in lab.replicas(server) if r.running]
-    accepted = []
-    for rep in replicas:
-        outcome = probe(attacker, base=rep.url)
-        say.result("attacker", outcome, f"{rep.replica_id} directly")
-        if outcome["status"] == 200:
-            accepted.append(rep.replica_id)
-    if mode == "refresh":
-        say.step("The attacker also holds the refresh token: it tries to mint a new access token")
-        say.refresh("attacker", attacker.refresh())
-    victim.close()
-    attacker.close()
-    verdict = _verdict(server, mode, action, accepted, len(replicas), answer, done_at)
-    if mode == "refresh":
+
+def _told_tried_again(event: Event, story: Story, say: Narrator) -> None:
+    lb, *direct = event["tries"]
+    say.result("attacker", lb, "GET /auth/me via LB")
+    for outcome in direct:
+        say.result("attacker", outcome, f"{outcome['via']} directly")
+
+
+def _told_refresh(event: Event, story: Story, say: Narrator) -> None:
+    say.refresh(event["who"], event)
+
+
+def _untold(event: Event, story: Story, say: Narrator) -> None:
+    """A step the class sees only in the verdict (or under the step before)."""
+
+
+Teller = Callable[[Event, Story, Narrator], None]
+
+#: How the terminal tells each step of the stolen-cookie story.
+TELLERS: dict[str, Teller] = {
+    "login": _told_login,
+    "steal": _told_steal,
+    "both in": _told_both_in,
+    "act": _told_act,
+    "tried again": _told_tried_again,
+    "stolen refresh": _told_refresh,
+    "verdict": _untold,
+}
+
+#: How it tells the stolen refresh token's steps.
+THEFT_TELLERS: dict[str, Teller] = {
+    "login": _untold,
+    "steal": _told_steal,
+    "refresh": _told_refresh,
+    "reuse": _told_refresh,
+    "again": _told_refresh,
+}
+
+
+def run_server(lab: Lab, server: str, action: str, say: Narrator) -> dict[str, Any]:
+    """The scenario on one server; returns its verdict."""
+    story = Story(lab, server)
+    title = f"{server} server ({story.mode})"
+    say.say()
+    say.say("=" * 72, "dim")
+    say.say(f"The {title}, behind HAProxy at {story.url}", "bold")
+    say.say("=" * 72, "dim")
+    titles = {**TITLES, "act": ACTIONS[action][0].upper() + ACTIONS[action][1:]}
+    try:
+        for step in stolen_cookie(story, action):
+            if step.name in titles:
+                say.step(titles[step.name])
+            event = step.run()
+            TELLERS[step.name](event, story, say)
+    finally:
+        story.close()
+    verdict = {k: v for k, v in event.items() if k != "step"}
+    if story.mode == "refresh":
         verdict["reuse"] = refresh_theft(lab, say)
     return verdict
 
@@ -104,74 +152,47 @@ def run_server(lab: Lab, server: str, action: str, say: Narrator) -> dict[str, A
 def refresh_theft(lab: Lab, say: Narrator) -> bool | None:
     """The stolen refresh token, used: rotation, reuse detection, the family revoked (None: the
     refresh token is bound to the victim's key, and the thief's refresh was simply refused)."""
-    url = lab.jwt_url
     say.say()
     say.say("The stolen refresh token (rotation and reuse detection)", "bold")
     if binding_of(lab.config, "jwt") == "dpop":
         say.say("   DPoP binds each refresh family to the victim's key: a stolen refresh token")
         say.say("   is refused without a proof from that key (above), and burns nothing.")
         return None
-    say.step("A new victim logs in; the attacker copies both cookies, the refresh token too")
-    account = register(url, "victim")
-    victim = Client(url, "victim")
-    victim.login(account)
-    attacker = victim.steal()
-    for name, value in attacker.cookies().items():
-        say.say(f"   {name} = {_short(value)}")
-    say.step("The attacker refreshes with the stolen refresh token")
-    say.refresh("attacker", attacker.refresh())
-    say.say(
-        "   The server rotated it: the attacker now holds the newest pair, the victim a spent one."
-    )
-    grace = refresh_grace(lab)
-    say.say(
-        f"   (waiting {grace + 0.5:g} s: within {grace:g} s a second refresh is forgiven as "
-        "a second tab)",
-        "dim",
-    )
-    time.sleep(grace + 0.5)
-    say.step("The victim's browser refreshes, as it does every few minutes")
-    reuse = victim.refresh()
-    say.refresh("victim", reuse)
-    if reuse["error"] == "refresh_token_reused":
+    story = Story(lab, "jwt")
+    events: dict[str, Event] = {}
+    try:
+        for step in theft_steps(story, first="attacker"):
+            if THEFT_TITLES[step.name]:
+                say.step(THEFT_TITLES[step.name])
+            events[step.name] = event = step.run()
+            THEFT_TELLERS[step.name](event, story, say)
+            _aside(step.name, event, lab, say)
+    finally:
+        story.close()
+    return events["reuse"]["status"] == 401 and events["again"]["status"] == 401
+
+
+def _aside(step: str, event: Event, lab: Lab, say: Narrator) -> None:
+    """What the class is told between the refresh theft's steps (and the wait past the grace)."""
+    if step == "refresh":
+        say.say(
+            "   The server rotated it: the attacker now holds the newest pair, the victim a spent "
+            "one."
+        )
+        grace = refresh_grace(lab)
+        say.say(
+            f"   (waiting {grace + 0.5:g} s: within {grace:g} s a second refresh is forgiven as "
+            "a second tab)",
+            "dim",
+        )
+        time.sleep(grace + 0.5)
+    elif step == "reuse" and event["error"] == "refresh_token_reused":
         say.say(
             "   A spent token came back: someone holds a copy. The whole family is revoked.",
             "yellow",
         )
-    say.step("The attacker tries to refresh again")
-    again = attacker.refresh()
-    say.refresh("attacker", again)
-    say.say("   Both must log in again; the access tokens already issued live until their exp.")
-    victim.close()
-    attacker.close()
-    return reuse["status"] == 401 and again["status"] == 401
-
-
-def _verdict(
-    server: str,
-    mode: str,
-    action: str,
-    accepted: list[str],
-    replicas: int,
-    answer: dict[str, Any],
-    done_at: float,
-) -> dict[str, Any]:
-    label = f"{server} ({mode})"
-    if not accepted:
-        text = f"{label}: after '{action}' the stolen copy is dead on all {replicas} replicas."
-        return {"server": server, "mode": mode, "safe": True, "text": text}
-    text = (
-        f"{label}: after '{action}' the stolen copy still works on {len(accepted)} of "
-        f"{replicas} replicas"
-    )
-    until = answer.get("valid_until")
-    if until:
-        left = datetime.fromisoformat(until).timestamp() - done_at
-        local = datetime.fromisoformat(until).astimezone().strftime("%H:%M:%S")
-        text += f", until {local} ({left:.0f} s after the {action}), as the API said."
-    else:
-        text += ", although the API said it was revoked."
-    return {"server": server, "mode": mode, "safe": False, "text": text, "until": until}
+    elif step == "again":
+        say.say("   Both must log in again; the access tokens already issued live until their exp.")
 
 
 def _borrow(lab: Lab, args: argparse.Namespace, servers: list[str], say: Narrator) -> None:

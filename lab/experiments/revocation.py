@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import requests
+
 from ..api import Lab
 from .actors import Client, admin, logged_in_cookies, probe, register
 from .labs import LabPool, mode_of
@@ -80,25 +82,31 @@ ALL_CONFIGURATIONS = CONFIGURATIONS + PUSH_CONFIGURATIONS
 CONFIGS_BY_NAME = {c.name: c for c in ALL_CONFIGURATIONS}
 
 
+def send_action(lab: Lab, server: str, action: str, victim: Client, account) -> requests.Response:
+    """Send the action's request (the victim's, or an admin's for `revoke`); any answer."""
+    if action == "logout":
+        return victim.post("/auth/logout")
+    if action == "password":
+        return victim.post(
+            "/auth/password",
+            json={"current_password": account.password, "new_password": account.password + "-new"},
+        )
+    if action == "logout-all":
+        return victim.post("/auth/logout-all")
+    if action == "revoke":
+        boss = admin(lab, server)
+        try:
+            return boss.post(f"/admin/users/{account.id}/revoke")
+        finally:
+            boss.close()
+    raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
+
+
 def perform_action(
     lab: Lab, server: str, action: str, victim: Client, account
 ) -> tuple[Any, str | None]:
     """Do the action; returns (the API's answer, the replica that handled it)."""
-    if action == "logout":
-        response = victim.post("/auth/logout")
-    elif action == "password":
-        response = victim.post(
-            "/auth/password",
-            json={"current_password": account.password, "new_password": account.password + "-new"},
-        )
-    elif action == "logout-all":
-        response = victim.post("/auth/logout-all")
-    elif action == "revoke":
-        boss = admin(lab, server)
-        response = boss.post(f"/admin/users/{account.id}/revoke")
-        boss.close()
-    else:
-        raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
+    response = send_action(lab, server, action, victim, account)
     if response.status_code != 200:
         raise RuntimeError(f"{action} failed: {response.status_code} {response.text[:200]}")
     return response.json(), response.headers.get("X-Replica")

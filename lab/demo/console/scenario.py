@@ -6,8 +6,10 @@ the lab like two separate browsers would. So the jars are truly separate, every 
 Cookie header can be shown verbatim, and the lab's Origin checks see a client, not a page from
 another origin.
 
-Every method returns a plain dict for the page (JSON), and raises `ScenarioError` with a sentence
-for the page when a step comes out of order (stealing before anyone logged in).
+The steps are the story's own (`lab.experiments.story`, which the terminal demo and the
+experiment play too): one per click. Every method returns a plain dict for the page (JSON), and
+raises `ScenarioError` with a sentence for the page when a step comes out of order (stealing
+before anyone logged in).
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import requests
 
 from ...api import Lab
 from ...engine.state import JWT_MODES, SESSION_STORES
-from ...experiments.actors import Account, Client, admin, register
+from ...experiments.actors import Client
 from ...experiments.labs import jwt_leeway, refresh_grace
+from ...experiments.story import Story, body_of
+from ...experiments.story import StoryError as ScenarioError
 from .wire import parse_set_cookie, set_cookie_headers, short
 
 #: One line on the page: why the victim and the attacker cannot share cookies.
@@ -40,10 +43,6 @@ ACTIONS = {
     "logout-all": "The victim logs out everywhere",
     "revoke": "An admin revokes every credential of the victim",
 }
-
-
-class ScenarioError(RuntimeError):
-    """A step the page asked for cannot happen now; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -80,20 +79,12 @@ def settings() -> list[Setting]:
     return found
 
 
-def _body(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {"error": "not_json", "message": response.text[:200]}
-    return body if isinstance(body, dict) else {"body": body}
-
-
 def _answer(response: requests.Response) -> dict[str, Any]:
     """One HTTP answer as the page shows it: status, replica, body, Set-Cookie verbatim."""
     return {
         "status": response.status_code,
         "replica": response.headers.get("X-Replica"),
-        "body": _body(response),
+        "body": body_of(response),
         "set_cookie": set_cookie_headers(response),
         "cookies": [parse_set_cookie(h) for h in set_cookie_headers(response)],
     }
@@ -172,46 +163,37 @@ class Scenario:
             self._reset()
             return self.describe()
 
-    # -- the story -----------------------------------------------------------------------------
+    # -- the story: one step of `lab.experiments.story` per click -----------------------------
 
     def _reset(self) -> None:
-        for client in (getattr(self, "victim", None), getattr(self, "attacker", None)):
-            if client is not None:
-                client.close()
-        self.victim: Client | None = None
-        self.attacker: Client | None = None
-        self.account: Account | None = None
-        self.revocation: dict[str, Any] | None = None
+        if getattr(self, "story", None) is not None:
+            self.story.close()
+        self.story = Story(self.lab, self.setting.server)
 
     def state(self) -> dict[str, Any]:
         """Where the story is: who holds what, and what the server promised."""
         return {
-            "logged_in": self.victim is not None,
-            "stolen": self.attacker is not None,
-            "revocation": self.revocation,
-            "victim_cookie": _cookie_lines(self.victim),
-            "attacker_cookie": _cookie_lines(self.attacker),
+            "logged_in": self.story.victim is not None,
+            "stolen": self.story.attacker is not None,
+            "revocation": self.story.revocation,
+            "victim_cookie": _cookie_lines(self.story.victim),
+            "attacker_cookie": _cookie_lines(self.story.attacker),
         }
 
     def login(self) -> dict[str, Any]:
         """A fresh victim registers and logs in through the load balancer."""
         with self.lock:
             self._reset()
-            url = self.lab.url(self.setting.server)
-            self.account = register(url, "victim")
-            self.victim = Client(url, "victim")
-            answer = _answer(self.victim.login(self.account))
-            return {"email": self.account.email, "answer": answer, "state": self.state()}
+            event = self.story.login()
+            answer = _answer(event["response"])
+            return {"email": event["account"].email, "answer": answer, "state": self.state()}
 
     def steal(self) -> dict[str, Any]:
         """The attacker copies every cookie of the victim's jar (and ignores their expiry)."""
         with self.lock:
-            if self.victim is None:
-                raise ScenarioError("nobody has logged in yet: the victim logs in first")
-            self.attacker = self.victim.steal()
+            event = self.story.steal()
             copied = [
-                {"name": c.name, "value": short(c.value), "path": c.path}
-                for c in self.attacker.http.cookies
+                {"name": c.name, "value": short(c.value), "path": c.path} for c in event["cookies"]
             ]
             return {"copied": copied, "state": self.state()}
 
@@ -220,93 +202,29 @@ class Scenario:
         if action not in ACTIONS:
             raise ScenarioError(f"action must be one of {', '.join(ACTIONS)}")
         with self.lock:
-            if self.victim is None or self.account is None:
-                raise ScenarioError("nobody has logged in yet: the victim logs in first")
-            response = self._send_action(action)
-            answer = _answer(response)
-            body = answer["body"]
-            self.revocation = {
-                "action": action,
-                "at": time.time(),
-                "status": response.status_code,
-                "revoked": body.get("revoked"),
-                "valid_until": body.get("valid_until"),
-                "message": body.get("message"),
-            }
-            return {"answer": answer, "state": self.state()}
-
-    def _send_action(self, action: str) -> requests.Response:
-        assert self.victim is not None and self.account is not None
-        if action == "revoke":
-            boss = admin(self.lab, self.setting.server)
-            try:
-                return boss.post(f"/admin/users/{self.account.id}/revoke")
-            finally:
-                boss.close()
-        if action == "password":
-            new = self.account.password + "-new"
-            body = {"current_password": self.account.password, "new_password": new}
-            response = self.victim.post("/auth/password", json=body)
-            if response.status_code == 200:
-                self.account = Account(self.account.id, self.account.email, new, self.account.name)
-            return response
-        return self.victim.post(f"/auth/{action}")
-
-    def _client(self, who: str) -> Client:
-        client = {"victim": self.victim, "attacker": self.attacker}.get(who)
-        if client is None:
-            raise ScenarioError(
-                "the attacker has no copy yet" if who == "attacker" else "the victim is not in"
-            )
-        return client
+            event = self.story.act(action)
+            return {"answer": _answer(event["response"]), "state": self.state()}
 
     def probe(self, who: str, everywhere: bool = False) -> dict[str, Any]:
         """GET /auth/me with one jar: through HAProxy, or on every replica directly."""
         with self.lock:
-            client = self._client(who)
-            if everywhere:
-                bases = [(r.replica_id, r.url) for r in self.lab.replicas(self.setting.server)]
-            else:
-                bases = [("HAProxy", None)]
-            tries = [self._one_probe(client, via, base) for via, base in bases]
+            self.story.client(who)
+            tries = [self._one_probe(who, via, base) for via, base in self.story.bases(everywhere)]
             return {"who": who, "tries": tries, "state": self.state()}
 
-    def _one_probe(self, client: Client, via: str, base: str | None) -> dict[str, Any]:
-        try:
-            response = client.get("/auth/me", base=base)
-        except requests.RequestException as exc:
-            return {"via": via, "status": 0, "error": type(exc).__name__, **self._timing()}
-        body = _body(response)
-        return {
-            "via": via,
-            "status": response.status_code,
-            "replica": response.headers.get("X-Replica"),
-            "error": body.get("error"),
-            "message": body.get("message"),
-            **self._timing(),
-            **self._promise(response.status_code),
-        }
+    def _one_probe(self, who: str, via: str, base: str | None) -> dict[str, Any]:
+        outcome = self.story.probe(who, via, base)
+        if outcome["status"] == 0:
+            return {**outcome, **self._timing()}
+        return {**outcome, **self._timing(), **self.story.promise(outcome["status"])}
 
     def _timing(self) -> dict[str, Any]:
-        if self.revocation is None:
+        if self.story.revocation is None:
             return {"since": None}
-        return {"since": time.time() - self.revocation["at"]}
-
-    def _promise(self, status: int) -> dict[str, Any]:
-        """Whether this answer keeps what the server said at the revocation."""
-        rev = self.revocation
-        if rev is None or rev["status"] != 200:
-            return {"expected": None, "kept": None}
-        if rev["revoked"]:
-            return {"expected": "refused", "kept": status != 200}
-        until = rev.get("valid_until")
-        if until and datetime.fromisoformat(until).timestamp() > time.time():
-            return {"expected": "may be let in until valid_until", "kept": True}
-        return {"expected": "refused (valid_until has passed)", "kept": status != 200}
+        return {"since": time.time() - self.story.revocation["at"]}
 
     def refresh(self, who: str) -> dict[str, Any]:
         """POST /auth/refresh with one jar: the victim's browser, or the stolen refresh token."""
         with self.lock:
-            client = self._client(who)
-            answer = _answer(client.post("/auth/refresh"))
+            answer = _answer(self.story.refresh(who)["response"])
             return {"who": who, "answer": answer, "state": self.state()}
