@@ -8,9 +8,9 @@ passwords and replay stolen copies; then a checker reads the history for every p
     history.py    the recorded history (JSON lines: a header, operations, fault events)
     checker.py    reads a history, reports each promise broken
     table.py      the report as text
-    gate.py       the latency proxy's partition rules; partition.py sets them
+    partition.py  sets the latency proxy's partition rules (lab/store/gate.py)
     run.py        one target (server, mode, topology): lab, clients, faults, final reads
-    cli.py        the command line
+    command.py    the command line (`python -m lab chaos`)
 
 The idea is Jepsen's (jepsen.io): record what every client asked and was answered, with the
 time it began and ended, then judge the history afterwards against what the answers promised.
@@ -18,14 +18,4 @@ time it began and ended, then judge the history afterwards against what the answ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m lab chaos` (imported late: the latency proxy imports `lab.store.gate` alone)."""
-    from .cli import main as run
-
-    return run(argv)
-
-
-__all__ = ["main"]
+__all__: list[str] = []  # `python -m lab chaos` runs lab/chaos/command.py

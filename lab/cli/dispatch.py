@@ -44,7 +44,12 @@ DELEGATED = {
     "demo": ("lab.demo.terminal", "the stolen-cookie demo"),
     "bench": ("lab.bench.command", "the in-process auth-check benchmark"),
     "console": ("lab.demo.console", "the stolen-cookie demo in a browser"),
-    "chaos": ("lab.chaos", "faults on a seeded schedule, and a checker of every promise"),
+    "chaos": ("lab.chaos.command", "faults on a seeded schedule, and a checker of every promise"),
+    "push": ("lab.experiments.push.command", "the pushed-revocation study (docs/push.md)"),
+    "binding-cost": (
+        "lab.experiments.binding_cost",
+        "what bound credentials cost and how long a stolen copy works (docs/binding.md)",
+    ),
 }
 
 

@@ -1,9 +1,9 @@
 """What binding costs, measured through the running lab: per request, and per renewal.
 
 Usage (after `python -m lab up`; --proof needs no lab):
-    python -m lab.experiments.binding_cost [--requests 300]  (per request and renewal)
-    python -m lab.experiments.binding_cost --window  (a bound lab: how long a stolen copy works)
-    python -m lab.experiments.binding_cost --proof   (one DPoP proof signed and verified)
+    python -m lab binding-cost [--requests 300]  (per request and renewal)
+    python -m lab binding-cost --window  (a bound lab: how long a stolen copy works)
+    python -m lab binding-cost --proof   (one DPoP proof signed and verified)
 
 For each server, unbound then bound, the lab is reconfigured and one client logs in and asks
 GET /auth/me `--requests` times through HAProxy. Each row gives the server's own auth check
@@ -174,9 +174,9 @@ def table(rows: list[dict[str, Any]], requests: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m lab.experiments.binding_cost`: measure against the running lab."""
+    """`python -m lab binding-cost`: measure against the running lab."""
     parser = argparse.ArgumentParser(
-        prog="python -m lab.experiments.binding_cost", description=__doc__
+        prog="python -m lab binding-cost", description=__doc__
     )
     parser.add_argument("--requests", type=int, default=300, help="requests per configuration")
     parser.add_argument(

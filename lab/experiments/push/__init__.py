@@ -16,8 +16,8 @@ Five measurements, each from real processes, each in its own module:
 
 `study` runs them all, `tables` prints them, `command` is the command:
 
-    python -m lab.experiments.push            # quick scale, prints the tables, stamped
-    AUTHLAB_SCALE=full python -m lab.experiments.push --json push.json
+    python -m lab push            # quick scale, prints the tables, stamped
+    AUTHLAB_SCALE=full python -m lab push --json push.json
 """
 
 from .configs import CONFIGS, LONG_TTL, SLOW, long_lived

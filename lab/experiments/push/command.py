@@ -1,4 +1,4 @@
-"""`python -m lab.experiments.push`: run the study on a private lab, print it, keep the JSON."""
+"""`python -m lab push`: run the study on a private lab, print it, keep the JSON."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from .tables import print_study
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m lab.experiments.push`: run the study on a private lab and print it."""
-    parser = argparse.ArgumentParser(prog="python -m lab.experiments.push", description=STUDY)
+    """`python -m lab push`: run the study on a private lab and print it."""
+    parser = argparse.ArgumentParser(prog="python -m lab push", description=STUDY)
     parser.add_argument("--json", help="also write the raw results to this file")
     args = parser.parse_args(argv)
     with LabPool(get_scale(), log=print) as pool:

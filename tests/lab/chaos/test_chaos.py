@@ -21,7 +21,7 @@ from redis.retry import Retry
 
 from lab.chaos import schedule
 from lab.chaos.checker import check
-from lab.chaos.cli import main
+from lab.chaos.command import main
 from lab.chaos.faults import skewed_env
 from lab.chaos.history import load
 from lab.engine.processes import free_port, is_listening, wait_until
