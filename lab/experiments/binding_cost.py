@@ -175,9 +175,7 @@ def table(rows: list[dict[str, Any]], requests: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m lab binding-cost`: measure against the running lab."""
-    parser = argparse.ArgumentParser(
-        prog="python -m lab binding-cost", description=__doc__
-    )
+    parser = argparse.ArgumentParser(prog="python -m lab binding-cost", description=__doc__)
     parser.add_argument("--requests", type=int, default=300, help="requests per configuration")
     parser.add_argument(
         "--window",
