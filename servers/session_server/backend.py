@@ -17,7 +17,7 @@ from flask import Flask, Request
 
 from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Revocation
 from ..core.config import Settings
-from ..core.epoch import EpochGuard
+from ..core.epoch import LOST_CODE, EpochGuard
 from ..core.redis_client import confirm_revocation, make_redis
 from .cookies import STORE_KEY_HEX, SessionCookie, new_session_id, store_key
 from .dbsc import BOUND_COOKIE, DBSC
@@ -85,13 +85,25 @@ class SessionBackend(AuthBackend):
         key = key or store_key(session_id)
         record = self.store.read(key, time.time(), self.idle)
         if record is None:
-            return AuthCheck(
-                None,
-                self.store.read_round_trips,
-                "This session has ended (logged out, revoked or expired): log in again.",
-            )
+            return self._ended()
         principal = Principal(record.user, key, record.created, record.expires_at)
         return AuthCheck(principal, self.store.read_round_trips)
+
+    def _ended(self) -> AuthCheck:
+        """No such session. Once this process has seen the store lose its data, the answer
+        says that too: the client cannot tell "logged out" from "lost", and need not guess."""
+        guard = self.store.guard
+        if guard is not None and guard.lost_at is not None:
+            reason = (
+                "This session has ended (logged out, revoked or expired), or it was lost with the"
+                f" session store's data ({guard.refusal()})"
+            )
+            return AuthCheck(None, self.store.read_round_trips, reason, LOST_CODE)
+        return AuthCheck(
+            None,
+            self.store.read_round_trips,
+            "This session has ended (logged out, revoked or expired): log in again.",
+        )
 
     def login(self, user: dict[str, Any], request: Request) -> Issued:
         # A new id at every login defeats session fixation: an id planted before login is

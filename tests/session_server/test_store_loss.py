@@ -66,3 +66,18 @@ def test_the_redis_store_reports_the_loss_on_health(make_app, login, redis_serve
 def test_the_memory_store_has_no_store_to_lose(make_app):
     health = make_app(session_store="memory").test_client().get("/health").get_json()
     assert "revocation_store" not in health
+
+
+def test_a_session_lost_with_the_store_is_refused_with_the_reason(make_app, login, redis_server):
+    """Once the replica has seen the loss, "no such session" names it: the client reads why."""
+    app = make_app(session_store="redis")
+    client = login(app)
+    ordinary = login(app)
+    assert ordinary.post("/auth/logout").get_json()["revoked"] is True
+    assert ordinary.get("/auth/me").get_json()["error"] == "unauthorized"  # no loss seen yet
+    redis_server.client().flushall()
+    assert app.test_client().get("/health").get_json()["revocation_store"]["lost_at"]
+    refused = client.get("/auth/me")
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "revocation_state_lost"
+    assert "lost with the session store's data" in refused.get_json()["message"]
