@@ -101,13 +101,15 @@ def _priority(item: pytest.Item) -> int:
     return 0 if name.rsplit(".", 1)[-1] in LONG_FIRST else 1
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark the test's xdist group as soon as it exists, before any hook reads the marks (xdist
+    turns them into its scheduling scope in its own `pytest_collection_modifyitems`)."""
+    group = _xdist_group(item)
+    if group is not None:
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist's `--dist loadgroup`: group tests that share a set-up, long ones first."""
-    # No check for xdist here: on its workers the options differ from the controller's, and
-    # the marks cost nothing where nothing distributes.
+    """The long set-ups first (xdist hands out work in collection order)."""
     items.sort(key=_priority)  # stable: the order within a module is kept
-    for item in items:
-        group = _xdist_group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
