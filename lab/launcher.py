@@ -245,11 +245,17 @@ class Launcher(Supervisor):
     def wait_lb_ready(self, state: LabState, only: list[tuple[str, int]] | None = None) -> None:
         """Until HAProxy runs, sees every replica (or `only` those) up, and the frontends answer."""
         rec = state.processes["haproxy"]
-        wanted = [
-            (server, haproxy.server_name(index))
-            for server, index in only
-            or [(s, i) for s in SERVERS for i in range(1, state.config.replicas + 1)]
-        ]
+        wanted = only or [(s, i) for s in SERVERS for i in range(1, state.config.replicas + 1)]
+
+        def accounted(status: dict, server: str, index: int) -> bool:
+            # "UP" once a check passed ("UP 1/2" is HAProxy's optimistic start, unchecked).
+            # MAINT is a server someone took out on purpose (`lb disable`): not waited for;
+            # nor a replica that refuses on purpose (its clock is off the store's: core/clock.py).
+            if status.get((server, haproxy.server_name(index))) in ("UP", "MAINT"):
+                return True
+            replica = state.processes.get(replicas.replica_id(server, index))
+            body = replicas.health(replica.port) if replica and replica.port else None
+            return bool(body) and body.get("status") == "clock_skew"
 
         def all_up() -> bool:
             if not alive(rec):
@@ -258,9 +264,7 @@ class Launcher(Supervisor):
                 status = haproxy.server_status(haproxy.admin_socket_path(self.state_dir))
             except LabError:
                 return False
-            # "UP" once a check passed ("UP 1/2" is HAProxy's optimistic start, unchecked).
-            # MAINT is a server someone took out on purpose (`lb disable`): not waited for.
-            return all(status.get(key) == "UP" or status.get(key) == "MAINT" for key in wanted)
+            return all(accounted(status, server, index) for server, index in wanted)
 
         processes.wait_until(all_up, self.timeout, "HAProxy to see every replica up")
         for server in SERVERS:

@@ -65,6 +65,18 @@ def postgres_url() -> Iterator[str]:
     engine.dispose()
 
 
+@pytest.fixture
+def empty_postgres_url(postgres_url: str) -> str:
+    """The private schema with every table dropped: a test starts from no rows, whatever the
+    tests before it in this worker left there (the admin account with another password...)."""
+    from servers.core.models import Base
+
+    engine = create_engine(postgres_url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    return postgres_url
+
+
 # --- running in parallel (pytest-xdist, `make test`) --------------------------------------------
 
 #: Fixtures that stand for a lab a test reconfigures: every test holding one runs in the same

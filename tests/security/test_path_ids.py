@@ -14,7 +14,7 @@ BAD_IDS = [str(MAX_ID + 1), str(2**63), str(2**64 + 1), "9" * 40, "0", "-1", "1e
 @pytest.fixture(params=["sqlite", "postgres"])
 def admin(request, redis_server, sqlite_url):
     """An administrator's client on a server backed by SQLite or PostgreSQL."""
-    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("empty_postgres_url")
     app = create_app(base_config(redis_server.url, url))
     client = app.test_client()
     response = client.post(

@@ -10,7 +10,7 @@ from tests.support.settings import base_config
 @pytest.fixture(params=["sqlite", "postgres"])
 def client(request, redis_server, sqlite_url):
     """A logged-in client of a server backed by SQLite or PostgreSQL."""
-    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("empty_postgres_url")
     client = create_app(base_config(redis_server.url, url)).test_client()
     response = client.post(
         "/auth/login", json={"email": "admin@example.com", "password": "admin-password-123"}
