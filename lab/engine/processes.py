@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -175,15 +176,28 @@ def terminate(
         proc.wait(5)
 
 
+#: Where the lab's ports come from: below Linux's ephemeral range (32768-60999), where the kernel
+#: picks the source port of every outgoing connection. A port found free there (bind to 0) can
+#: be taken by any client's connection before our server binds it; with the test suite running
+#: in parallel, one was (HAProxy: "Address already in use").
+PORT_RANGE = (20000, 32767)
+
+
 def free_port(exclude: Iterable[int] = ()) -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now (and not in `exclude`)."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now (and not in `exclude`), drawn
+    at random from PORT_RANGE so that parallel labs and client connections do not meet."""
     excluded = set(exclude)
-    while True:
+    for _ in range(1000):
+        port = random.randint(*PORT_RANGE)
+        if port in excluded:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in excluded:
-            return port
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise LabError(f"no free port in {PORT_RANGE[0]}-{PORT_RANGE[1]} on 127.0.0.1")
 
 
 def is_listening(port: int, host: str = "127.0.0.1") -> bool:

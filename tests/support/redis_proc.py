@@ -8,6 +8,7 @@ library only). Both are stopped by PID.
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -22,11 +23,22 @@ import redis
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+#: Below the kernel's ephemeral range (32768-60999), where client connections take their source
+#: ports: a port found there can be taken before the server binds it (lab/engine/processes.py).
+PORT_RANGE = (20000, 32767)
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on right now, from PORT_RANGE."""
+    for _ in range(1000):
+        port = random.randint(*PORT_RANGE)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port for the test Redis")
 
 
 def _wait(ready: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
