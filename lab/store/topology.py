@@ -295,11 +295,19 @@ def _start_sentinel(
 # -- faults and status ------------------------------------------------------------------------
 
 
+#: Seconds `kill_primary` waits for the sentinels to name a primary: right after the lab is
+#: reconfigured (a node restarted behind the latency proxy) they may still be agreeing on it.
+PRIMARY_WAIT = 15.0
+
+
 def kill_primary(state: LabState) -> str:
     """SIGKILL the node that is primary now: a crash. Returns its name."""
-    node = primary_node(state)
-    if node is None:
-        raise LabError("the sentinels name no primary right now (a failover in progress?)")
+    try:
+        node = str(processes.wait_until(lambda: primary_node(state), PRIMARY_WAIT, "a primary"))
+    except LabError:
+        raise LabError(
+            f"the sentinels name no primary after {PRIMARY_WAIT:.0f}s (a failover in progress?)"
+        ) from None
     rec = state.processes[node]
     processes.kill(rec.pid, rec.create_time)
     rec.pid = None
