@@ -107,6 +107,8 @@ class BoundSession(requests.Session):
         self.token: str | None = None
         #: The DBSC session identifier, once registered.
         self.session_id: str | None = None
+        #: Short cookies this browser renewed with its key (DBSC).
+        self.renewals = 0
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         """The request with its proof; then DBSC registration or renewal where the answer asks."""
@@ -158,9 +160,11 @@ class BoundSession(requests.Session):
             return first
         challenge, _ = challenge_of(first.headers["Secure-Session-Challenge"])
         answer = self.key.dbsc_response(challenge, with_jwk=False)
-        return super().request(
+        response = super().request(
             "POST", refresh, headers={**headers, "Secure-Session-Response": answer}
         )
+        self.renewals += response.status_code == 200
+        return response
 
 
 def origin(url: str) -> str:

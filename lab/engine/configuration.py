@@ -19,6 +19,7 @@ from servers.jwt_server.config import DEFAULT_ACCESS_TTL
 NAMES = (
     "replicas", "lb_policy", "session_store", "jwt_mode", "access_ttl", "algorithm", "workers",
     "threads", "bcrypt_rounds", "redis_topology", "store_latency", "replication_lag", "env",
+    "session_binding", "jwt_binding",
 )  # fmt: skip
 
 
@@ -57,7 +58,13 @@ def _jwt(settings: dict[str, Any]) -> str:
         said = lifetime(ttl) if ttl is not None else f"{lifetime(default_access_ttl(mode))} default"
     except KeyError:
         said = "default"
-    return f"jwt {mode} mode, {settings.get('algorithm') or 'HS256'}, access tokens {said}"
+    text = f"jwt {mode} mode, {settings.get('algorithm') or 'HS256'}, access tokens {said}"
+    return text + _bound(settings.get("jwt_binding"))
+
+
+def _bound(binding: str | None) -> str:
+    """', bound: dpop' where a server binds its credentials to a client key."""
+    return f", bound: {binding}" if binding not in (None, "none") else ""
 
 
 def _store(settings: dict[str, Any]) -> str:
@@ -72,7 +79,8 @@ def describe(settings: dict[str, Any], server: str | None = None) -> str:
     """'jwt stateless mode, HS256, access tokens 15 min default; 3 replicas x 1 worker x 4
     threads, roundrobin; bcrypt cost 12; Redis single' (the server's half only, if named)."""
     halves = {
-        "session": f"session store {settings.get('session_store') or '?'}",
+        "session": f"session store {settings.get('session_store') or '?'}"
+        + _bound(settings.get("session_binding")),
         "jwt": _jwt(settings),
     }
     which = [halves[server]] if server in halves else list(halves.values())

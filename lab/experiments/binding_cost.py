@@ -21,13 +21,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from requests import Session
-
 from loadtests.bound import BoundSession, ClientKey
 
 from ..api import Lab
 from .actors import auth_cost
 from .binding import binding_of
+from .story import Story
 
 #: (row, server, LabConfig changes, extra server environment)
 CONFIGURATIONS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
@@ -60,13 +59,14 @@ def timed(call: Callable[[], Any]) -> tuple[Any, float]:
     return result, (time.perf_counter() - started) * 1000
 
 
-def measure(lab: Lab, server: str, bound: bool, requests: int) -> dict[str, Any]:
-    """One client, logged in, asking /auth/me `requests` times; the costs it saw."""
+def samples(lab: Lab, server: str, bound: bool, requests: int) -> dict[str, Any]:
+    """One client, logged in, asking /auth/me `requests` times: every cost it saw, in ms (the
+    auth check per Server-Timing, the whole request, the login, DBSC renewals), unsummarised."""
     base = lab.url(server)
     client = BoundSession(dpop=bound and server == "jwt", dbsc=bound and server == "session")
     login = {"email": lab.admin_email, "password": lab.admin_password}
     _, login_ms = timed(lambda: client.post(base + "/auth/login", json=login))
-    auth, wall, trips = [], [], set()
+    auth, wall, trips = [], [], []
     for _ in range(requests):
         response, ms = timed(lambda: client.get(base + "/auth/me"))
         if response.status_code != 200:
@@ -74,7 +74,7 @@ def measure(lab: Lab, server: str, bound: bool, requests: int) -> dict[str, Any]
         dur, store = auth_cost(response)
         auth.append(dur or 0.0)
         wall.append(ms)
-        trips.add(store)
+        trips.append(store)
     renewals = []
     if client.session_id:
         for _ in range(min(20, requests)):
@@ -82,43 +82,41 @@ def measure(lab: Lab, server: str, bound: bool, requests: int) -> dict[str, Any]
             if response.status_code == 200:
                 renewals.append(ms)
     return {
-        "auth": spread(auth),
-        "wall": spread(wall),
-        "store": ",".join(str(t) for t in sorted(trips, key=str)),
-        "login": f"{login_ms:.1f}",
-        "renewal": spread(renewals),
+        "auth": auth,
+        "wall": wall,
+        "trips": trips,
+        "login": login_ms,
+        "renewals": renewals,
         "bound": client.session_id is not None or client.token is not None and bound,
     }
 
 
+def measure(lab: Lab, server: str, bound: bool, requests: int) -> dict[str, Any]:
+    """One client, logged in, asking /auth/me `requests` times; the costs it saw."""
+    seen = samples(lab, server, bound, requests)
+    return {
+        "auth": spread(seen["auth"]),
+        "wall": spread(seen["wall"]),
+        "store": ",".join(str(t) for t in sorted(set(seen["trips"]), key=str)),
+        "login": f"{seen['login']:.1f}",
+        "renewal": spread(seen["renewals"]),
+        "bound": seen["bound"],
+    }
+
+
 def stolen_window(lab: Lab, server: str, poll: float = 0.5, limit: float = 600) -> dict[str, Any]:
-    """Seconds a thief's copy of every cookie (and, for DPoP, the token) keeps working, the
-    thief polling /auth/me every `poll` s without the key; and whether the victim, renewing
-    with its key, is still in at the end."""
-    base = lab.url(server)
-    victim = BoundSession(dpop=server == "jwt", dbsc=server == "session")
-    login = {"email": lab.admin_email, "password": lab.admin_password}
-    victim.post(base + "/auth/login", json=login)
-    thief = requests_session(victim, server)
-    stolen_at, refused_at = time.monotonic(), None
-    while refused_at is None and time.monotonic() - stolen_at < limit:
-        if thief.get(base + "/auth/me", timeout=5).status_code != 200:
-            refused_at = time.monotonic()
-        else:
-            time.sleep(poll)
-    victim_in = victim.get(base + "/auth/me").status_code == 200
-    window = None if refused_at is None else refused_at - stolen_at
-    return {"server": server, "window_s": window, "victim_in": victim_in}
-
-
-def requests_session(victim: BoundSession, server: str) -> Session:
-    """The thief: a plain session with a copy of the victim's cookies (and bearer token)."""
-    thief = Session()
-    for cookie in victim.cookies:
-        thief.cookies.set(cookie.name, cookie.value, domain=cookie.domain, path=cookie.path)
-    if server == "jwt" and victim.token:
-        thief.headers["Authorization"] = f"DPoP {victim.token}"
-    return thief
+    """Seconds a thief's copy of every cookie keeps working (the thief polling /auth/me every
+    `poll` s without the key, nobody acting: the story's `keeps_trying`), and whether the
+    victim, renewing with its key, is still in at the end."""
+    story = Story(lab, server)
+    try:
+        story.login()
+        story.steal()
+        event = story.keeps_trying(limit, interval=poll)
+        victim_in = story.probe("victim")["status"] == 200
+    finally:
+        story.close()
+    return {"server": server, "window_s": event["refused_after_s"], "victim_in": victim_in}
 
 
 def proof_cost(count: int = 2000) -> dict[str, str]:

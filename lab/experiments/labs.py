@@ -35,6 +35,9 @@ BASELINE = {
     "session_store": default_of("session_store"),
     "jwt_mode": default_of("jwt_mode"),
     "algorithm": default_of("jwt_algorithm"),
+    # Bearer credentials: the binding experiment asks for DBSC and DPoP, and says so.
+    "session_binding": default_of("session_binding"),
+    "jwt_binding": default_of("jwt_binding"),
     "workers": 1,
     "threads": 4,
     # One Redis, next door: the distance and failover experiments ask for more, and say so.
@@ -67,11 +70,16 @@ def refresh_grace(lab: Lab) -> float:
     return _server_setting(lab, "jwt_refresh_grace")
 
 
+def dbsc_cookie_ttl(lab: Lab) -> float:
+    """Seconds a DBSC session's short bound cookie lives (a stolen copy's window)."""
+    return _server_setting(lab, "dbsc_cookie_ttl")
+
+
 #: Settings that only one server reads: asking for a lab "for the JWT server" leaves the
 #: session store as it is (and the other way round), which saves restarts between experiments.
 ONLY_FOR = {
-    "session": ("jwt_mode", "access_ttl", "algorithm", "env"),
-    "jwt": ("session_store", "redis_persist"),
+    "session": ("jwt_mode", "jwt_binding", "access_ttl", "algorithm", "env"),
+    "jwt": ("session_store", "session_binding", "redis_persist"),
 }
 
 
@@ -107,6 +115,8 @@ class LabPool:
             env["JWT_LEEWAY"] = f"{self.scale.jwt_leeway:g}"
         if self.scale.refresh_grace is not None:
             env["JWT_REFRESH_GRACE"] = f"{self.scale.refresh_grace:g}"
+        # Read only by a DBSC session server; the same at every step, so it restarts nothing.
+        env["DBSC_COOKIE_TTL"] = str(self.scale.dbsc_cookie_ttl)
         return {
             "env": env,
             **BASELINE,

@@ -52,6 +52,11 @@ class Scale:
     fault_before: float
     fault_seconds: float
     fault_after: float
+    #: DBSC_COOKIE_TTL: seconds a bound session's short cookie lives. It *is* a stolen copy's
+    #: window on a DBSC server (the default is 60 s), so a short one keeps the run short.
+    dbsc_cookie_ttl: int
+    #: Sequential GET /auth/me of one client behind each per-request cost of a binding.
+    binding_requests: int
 
 
 QUICK = Scale(
@@ -71,6 +76,8 @@ QUICK = Scale(
     fault_before=1.0,
     fault_seconds=2.5,
     fault_after=3.0,
+    dbsc_cookie_ttl=2,
+    binding_requests=100,
 )
 
 FULL = Scale(
@@ -90,6 +97,8 @@ FULL = Scale(
     fault_before=5.0,
     fault_seconds=10.0,
     fault_after=10.0,
+    dbsc_cookie_ttl=10,
+    binding_requests=300,
 )
 
 SCALES = {scale.name: scale for scale in (QUICK, FULL)}

@@ -7,6 +7,12 @@ tried again, through HAProxy and on each replica. Each step is a method that ret
 (a dict naming its `step`); the verdict compares what the copy did with the API's own answer
 (`revoked`, `valid_until`, `message`).
 
+On a bound server (docs/binding.md) the story has one more step before the action: nobody acts,
+the attacker keeps trying and the victim keeps browsing (`keeps_trying`), until the copy is
+refused for want of the key. Every probe between the theft and the action is recorded
+(`lab.experiments.left_alone`), so the console, which probes one click at a time, tells the
+same verdict from its own clicks (`left_alone`).
+
 `stolen_cookie` and `refresh_theft` are the story's order, as lists of named steps: a player
 runs the next step when it is ready (the terminal after a pause for the class, the experiment
 when its clock says so), and shows each event its own way. The console runs one step per click.
@@ -24,8 +30,9 @@ import requests
 
 from ..api import Lab
 from .actors import Account, Client, register
-from .binding import browser_session
-from .labs import mode_of
+from .binding import binding_of, browser_session
+from .labs import dbsc_cookie_ttl, mode_of
+from .left_alone import LeftAlone, sentence
 from .revocation import ACTIONS, send_action
 
 #: One event of the story: `step` names it, the rest is what happened.
@@ -70,6 +77,10 @@ class Story:
         self.attacker: Client | None = None
         #: What the server promised at the victim's action (None before it).
         self.revocation: dict[str, Any] | None = None
+        #: "none", or the key the victim's browser holds the credential with: "dbsc", "dpop".
+        self.binding = binding_of(lab.config, server)
+        #: Every answer between the theft and the action: what the copy did, left alone.
+        self.alone = LeftAlone()
 
     def close(self) -> None:
         """Close both jars' connections."""
@@ -91,6 +102,7 @@ class Story:
         if self.victim is None:
             raise StoryError("nobody has logged in yet: the victim logs in first")
         self.attacker = self.victim.steal()
+        self.alone.stolen()
         return {"step": "steal", "who": "attacker", "cookies": list(self.attacker.http.cookies)}
 
     def act(self, action: str) -> Event:
@@ -145,13 +157,48 @@ class Story:
         except requests.RequestException as exc:
             return {"via": via, "status": 0, "error": type(exc).__name__}
         body = body_of(response)
-        return {
+        outcome = {
             "via": via,
             "status": response.status_code,
             "replica": response.headers.get("X-Replica"),
             "error": body.get("error"),
             "message": body.get("message"),
         }
+        if self.revocation is None:  # before any action: the copy left alone
+            self.alone.note(who, outcome)
+        return outcome
+
+    @property
+    def label(self) -> str:
+        """'session (redis)', 'jwt (stateless, bound: dpop)'."""
+        bound = f", bound: {self.binding}" if self.binding != "none" else ""
+        return f"{self.server} ({self.mode}{bound})"
+
+    def left_alone(self) -> dict[str, Any]:
+        """What the copy did between the theft and the action, and the sentence that tells it."""
+        summary = self.alone.summary()
+        # DBSC: the short cookies the victim's browser renewed with its key meanwhile.
+        summary["renewals"] = getattr(self.victim.http, "renewals", 0) if self.victim else 0
+        ttl = dbsc_cookie_ttl(self.lab) if self.binding == "dbsc" else None
+        return {
+            "binding": self.binding,
+            **summary,
+            "cookie_ttl": ttl,
+            "text": sentence(self.label, summary, ttl),
+        }
+
+    def keeps_trying(self, watch: float, interval: float = 0.1) -> Event:
+        """Nobody acts: the attacker keeps using the copy and the victim keeps browsing, until
+        the copy is refused (the victim asked once more after that) or `watch` seconds after
+        the theft."""
+        self.client("attacker")
+        while True:
+            refused = self.probe("attacker")["status"] == 401
+            self.probe("victim")  # a bound victim renews with its key when it must
+            if refused or self.alone.summary()["watched_s"] >= watch:
+                break
+            time.sleep(interval)
+        return {"step": "keeps trying", **self.left_alone()}
 
     def refresh(self, who: str, step: str = "refresh") -> Event:
         """POST /auth/refresh with one jar: the victim's browser, or the stolen refresh token."""
@@ -173,8 +220,10 @@ class Story:
     def verdict(self, accepted: list[str], replicas: int) -> Event:
         """The copy's fate after the action, told against the API's own answer."""
         assert self.revocation is not None
-        action, label = self.revocation["action"], f"{self.server} ({self.mode})"
+        action, label = self.revocation["action"], self.label
         base = {"step": "verdict", "server": self.server, "mode": self.mode}
+        if self.binding != "none":  # what the key did before anyone acted
+            base["alone"] = self.left_alone()
         if not accepted:
             text = f"{label}: after '{action}' the stolen copy is dead on all {replicas} replicas."
             return {**base, "safe": True, "text": text}
@@ -217,9 +266,21 @@ def _tried_again(story: Story) -> Event:
     return {"step": "tried again", "tries": tries, "accepted": accepted, "replicas": len(bases)}
 
 
+#: Seconds past a bound copy's expected end that the story keeps watching it.
+BOUND_MARGIN = 3.0
+
+
+def bound_watch(story: Story) -> float:
+    """How long the bound story watches the copy left alone: a DBSC cookie's life and a
+    margin (a DPoP copy is refused on its first try)."""
+    ttl = dbsc_cookie_ttl(story.lab) if story.binding == "dbsc" else 0.0
+    return ttl + BOUND_MARGIN
+
+
 def stolen_cookie(story: Story, action: str) -> list[Step]:
-    """The story's order: login, theft, both in, the action, the copy tried everywhere, verdict
-    (and in refresh mode, the thief's refresh with the stolen refresh token)."""
+    """The story's order: login, theft, both in, (on a bound server: the copy left alone until
+    refused,) the action, the copy tried everywhere, verdict (and in refresh mode, the thief's
+    refresh with the stolen refresh token)."""
     seen: dict[str, Event] = {}
 
     def tried_again() -> Event:
@@ -233,6 +294,10 @@ def stolen_cookie(story: Story, action: str) -> list[Step]:
             "both in",
             lambda: {"step": "both in", "tries": [story.probe("victim"), story.probe("attacker")]},
         ),
+    ]
+    if story.binding != "none":
+        steps.append(Step("keeps trying", lambda: story.keeps_trying(bound_watch(story))))
+    steps += [
         Step("act", lambda: act_or_fail(story, action)),
         Step("tried again", tried_again),
     ]
