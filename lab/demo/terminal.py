@@ -49,6 +49,7 @@ TITLES = {
     "login": "The victim logs in",
     "steal": "The attacker copies the cookie (malware, a shared computer, a leaked log...)",
     "both in": "Both are in",
+    "keeps trying": "Nobody logs out: the attacker keeps trying, the victim keeps browsing",
     "tried again": "The attacker tries again, through the balancer and on every replica directly",
     "stolen refresh": "The attacker also holds the refresh token: it tries to mint a new access "
     "token",
@@ -81,6 +82,10 @@ def _told_both_in(event: Event, story: Story, say: Narrator) -> None:
         say.result(who, outcome, "GET /auth/me")
 
 
+def _told_keeps_trying(event: Event, story: Story, say: Narrator) -> None:
+    say.say(f"   {event['text']}", "green" if event["victim"] == "in" else "yellow")
+
+
 def _told_act(event: Event, story: Story, say: Narrator) -> None:
     say.say(f"   handled by {event['acted_on']}; the API answers:")
     for key in ("revoked", "valid_until", "message"):
@@ -110,6 +115,7 @@ TELLERS: dict[str, Teller] = {
     "login": _told_login,
     "steal": _told_steal,
     "both in": _told_both_in,
+    "keeps trying": _told_keeps_trying,
     "act": _told_act,
     "tried again": _told_tried_again,
     "stolen refresh": _told_refresh,
@@ -291,6 +297,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     say.say()
     say.say("Verdict", "bold")
     for v in verdicts:
+        if v.get("alone"):  # a bound server: what the missing key did before anyone acted
+            alone = v["alone"]
+            safe = alone["refused_after_s"] is not None and alone["victim"] == "in"
+            say.say(("   BOUND   " if safe else "   BOUND?  ") + alone["text"],
+                    "green" if safe else "yellow")  # fmt: skip
         say.say(
             ("   SAFE    " if v["safe"] else "   EXPOSED ") + v["text"],
             "green" if v["safe"] else "red",

@@ -6,7 +6,12 @@ one declaration of the default lifetime (servers/jwt_server/config.py).
 
 from __future__ import annotations
 
-from ..engine.configuration import default_access_ttl, default_leeway, lifetime
+from ..engine.configuration import (
+    default_access_ttl,
+    default_dbsc_cookie_ttl,
+    default_leeway,
+    lifetime,
+)
 
 
 def stateless_note(access_ttl: int | None) -> str:
@@ -19,3 +24,16 @@ def stateless_note(access_ttl: int | None) -> str:
             "leeway) after the login. `--access-ttl 30` shortens it to 30 s."
         )
     return f"A stateless JWT's stolen copy works until its exp: {lifetime(access_ttl)} after login."
+
+
+def dbsc_note(cookie_ttl: float) -> str:
+    """How long a stolen copy of a bound session's short cookie works, here and by default."""
+    default = default_dbsc_cookie_ttl()
+    said = (
+        "the server's default" if cookie_ttl == default else f"the default is {lifetime(default)}"
+    )
+    return (
+        f"Bound sessions (DBSC) run with DBSC_COOKIE_TTL={cookie_ttl:g} s ({said}): a stolen "
+        f"copy of the short cookie works about {lifetime(cookie_ttl)}. "
+        "`--dbsc-cookie-ttl 5` shortens it."
+    )

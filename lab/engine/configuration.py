@@ -41,6 +41,11 @@ def default_access_ttl(mode: str) -> int:
     return int(declared if declared is not None else DEFAULT_ACCESS_TTL[mode])
 
 
+def default_dbsc_cookie_ttl() -> int:
+    """DBSC_COOKIE_TTL as declared: seconds a bound session's short cookie lives."""
+    return int(default_of("dbsc_cookie_ttl"))
+
+
 def default_leeway() -> float:
     """JWT_LEEWAY as declared: seconds a token outlives its exp."""
     return float(default_of("jwt_leeway"))

@@ -40,8 +40,12 @@ def lab_info():
 
 @api.post("/use")
 def use():
-    """Switch server or mode."""
-    return jsonify(scenario().use(str(_json_body().get("key", ""))))
+    """Switch server or mode, and its binding (`none`, `dbsc`, `dpop`; absent: as it runs)."""
+    body = _json_body()
+    binding = body.get("binding")
+    return jsonify(
+        scenario().use(str(body.get("key", "")), None if binding is None else str(binding))
+    )
 
 
 @api.post("/login")

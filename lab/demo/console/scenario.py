@@ -10,6 +10,11 @@ The steps are the story's own (`lab.experiments.story`, which the terminal demo 
 experiment play too): one per click. Every method returns a plain dict for the page (JSON), and
 raises `ScenarioError` with a sentence for the page when a step comes out of order (stealing
 before anyone logged in).
+
+Each mode runs unbound or bound (docs/binding.md): DBSC for the session server, DPoP for the
+JWT server. Bound, the victim's jar holds a key the attacker's copy never has, and the page's
+verdict on the copy left alone is the story's own (`Story.left_alone`), built from the answers
+the clicks got.
 """
 
 from __future__ import annotations
@@ -22,9 +27,9 @@ from typing import Any
 import requests
 
 from ...api import Lab
-from ...engine.state import JWT_MODES, SESSION_STORES
+from ...engine.state import JWT_BINDINGS, JWT_MODES, SESSION_BINDINGS, SESSION_STORES
 from ...experiments.actors import Client
-from ...experiments.labs import jwt_leeway, refresh_grace
+from ...experiments.labs import dbsc_cookie_ttl, jwt_leeway, refresh_grace
 from ...experiments.story import Story, body_of
 from ...experiments.story import StoryError as ScenarioError
 from .wire import parse_set_cookie, set_cookie_headers, short
@@ -58,6 +63,24 @@ class Setting:
     def key(self) -> str:
         """`session/redis`, `jwt/refresh`, ..."""
         return f"{self.server}/{self.mode}"
+
+
+#: The bindings each server offers (its own list), and what the page calls them.
+BINDINGS = {"session": SESSION_BINDINGS, "jwt": JWT_BINDINGS}
+BINDING_NAMES = {"none": "unbound (bearer)", "dbsc": "bound: DBSC", "dpop": "bound: DPoP"}
+
+#: What a bound mode does to the story, for the page (the figures come from the run).
+BINDING_NOTES = {
+    "dbsc": (
+        "Bound (DBSC): at login the victim's browser registers a key it never hands out; the "
+        "server then sends only a short-lived cookie, renewed by signing a challenge with that "
+        "key. The attacker copies the cookie, never the key."
+    ),
+    "dpop": (
+        "Bound (DPoP): the token names the victim's key (cnf.jkt) and every request must carry "
+        "a fresh proof signed by it. The attacker copies the cookie, never the key."
+    ),
+}
 
 
 def settings() -> list[Setting]:
@@ -109,12 +132,28 @@ def _cookie_lines(client: Client | None) -> list[str]:
     return lines
 
 
+def _key_line(client: Client | None, binding: str) -> str | None:
+    """What a bound victim's browser holds besides its cookies: the key, shown by its public
+    half only (the private half never leaves the jar's key object)."""
+    key = getattr(client.http, "key", None) if client is not None else None
+    if key is None:
+        return None
+    sends = (
+        "signs a fresh DPoP proof for each request"
+        if binding == "dpop"
+        else "signs the server's challenge when the short cookie must be renewed"
+    )
+    return f"holds an ES256 key (public x={short(key.jwk['x'], 8)}), {sends}; never copied"
+
+
 class Scenario:
     """One run of the stolen-cookie story on one server of a running lab."""
 
-    def __init__(self, lab: Lab, access_ttl: int | None = None):
+    def __init__(self, lab: Lab, access_ttl: int | None = None, dbsc_cookie_ttl: int | None = None):
         self.lab = lab
         self.access_ttl = access_ttl
+        #: DBSC_COOKIE_TTL to run bound sessions with (None: as the lab runs them).
+        self.dbsc_cookie_ttl = dbsc_cookie_ttl
         self.lock = threading.RLock()
         self.setting = self._current_setting("session")
         self._reset()
@@ -129,12 +168,19 @@ class Scenario:
     def describe(self) -> dict[str, Any]:
         """The lab and the settings the page offers."""
         config = self.lab.config
+        binding = self.story.binding
         return {
             "settings": [
                 {"key": s.key, "server": s.server, "mode": s.mode, "note": s.note}
                 for s in settings()
             ],
             "current": self.setting.key,
+            "binding": binding,
+            "bindings": [
+                {"binding": b, "name": BINDING_NAMES[b]} for b in BINDINGS[self.setting.server]
+            ],
+            "binding_note": BINDING_NOTES.get(binding, ""),
+            "dbsc_cookie_ttl": dbsc_cookie_ttl(self.lab),
             "note": self.setting.note,
             "url": self.lab.url(self.setting.server),
             "replicas": config.replicas,
@@ -147,15 +193,28 @@ class Scenario:
             "state": self.state(),
         }
 
-    def use(self, key: str) -> dict[str, Any]:
-        """Switch to another server or mode (restarts only that server's replicas)."""
+    def use(self, key: str, binding: str | None = None) -> dict[str, Any]:
+        """Switch to another server or mode, bound or not (None: as the lab runs it); restarts
+        only that server's replicas (and both, to change DBSC_COOKIE_TTL)."""
         setting = next((s for s in settings() if s.key == key), None)
         if setting is None:
             raise ScenarioError(f"unknown setting {key!r}")
+        if binding is not None and binding not in BINDINGS[setting.server]:
+            choices = ", ".join(BINDINGS[setting.server])
+            raise ScenarioError(
+                f"the {setting.server} server binds with {choices}, not {binding!r}"
+            )
         with self.lock:
             changes = dict(setting.changes)
             if self.access_ttl is not None:
                 changes["access_ttl"] = self.access_ttl
+            if binding is not None:
+                changes[f"{setting.server}_binding"] = binding
+            if binding == "dbsc" and self.dbsc_cookie_ttl is not None:
+                changes["env"] = {
+                    **self.lab.config.env,
+                    "DBSC_COOKIE_TTL": str(self.dbsc_cookie_ttl),
+                }
             wanted = {k: v for k, v in changes.items() if getattr(self.lab.config, k) != v}
             if wanted:
                 self.lab.reconfigure(**wanted)
@@ -172,12 +231,16 @@ class Scenario:
 
     def state(self) -> dict[str, Any]:
         """Where the story is: who holds what, and what the server promised."""
+        story = self.story
         return {
-            "logged_in": self.story.victim is not None,
-            "stolen": self.story.attacker is not None,
-            "revocation": self.story.revocation,
-            "victim_cookie": _cookie_lines(self.story.victim),
-            "attacker_cookie": _cookie_lines(self.story.attacker),
+            "logged_in": story.victim is not None,
+            "stolen": story.attacker is not None,
+            "revocation": story.revocation,
+            "victim_cookie": _cookie_lines(story.victim),
+            "attacker_cookie": _cookie_lines(story.attacker),
+            "victim_key": _key_line(story.victim, story.binding),
+            # Bound: what the copy did, left alone, in the story's own words (None unbound).
+            "alone": story.left_alone() if story.binding != "none" else None,
         }
 
     def login(self) -> dict[str, Any]:
@@ -219,9 +282,11 @@ class Scenario:
         return {**outcome, **self._timing(), **self.story.promise(outcome["status"])}
 
     def _timing(self) -> dict[str, Any]:
+        stolen = self.story.alone.stolen_at
+        theft = None if stolen is None else time.monotonic() - stolen
         if self.story.revocation is None:
-            return {"since": None}
-        return {"since": time.time() - self.story.revocation["at"]}
+            return {"since": None, "since_theft": theft}
+        return {"since": time.time() - self.story.revocation["at"], "since_theft": theft}
 
     def refresh(self, who: str) -> dict[str, Any]:
         """POST /auth/refresh with one jar: the victim's browser, or the stolen refresh token."""

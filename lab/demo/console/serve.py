@@ -2,10 +2,12 @@
 
     .venv/bin/python -m lab console              # on the running lab, else a private one
     .venv/bin/python -m lab console --open --access-ttl 30 --port 8470
+    .venv/bin/python -m lab console --dbsc-cookie-ttl 5   # bound sessions' short cookie: 5 s
 
 It listens on 127.0.0.1 only. With a lab running (`python -m lab up`), it uses that lab, and
-switching mode on the page reconfigures it (only that server's replicas restart; users and
-Redis are kept). Without one, it starts a private lab with short tokens and stops it on Ctrl-C.
+switching mode or binding on the page reconfigures it (only that server's replicas restart;
+users and Redis are kept). Without one, it starts a private lab with short tokens and a short
+DBSC cookie, and stops it on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -22,17 +24,24 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from ...api import Lab
 from ...attach import attach_or_start
-from ..text import stateless_note
+from ...experiments.labs import dbsc_cookie_ttl
+from ..text import dbsc_note, stateless_note
 from .app import create_app
 from .scenario import Scenario
 
 #: Token lifetime of a private console lab: long enough to talk over, short enough to watch end.
 PRIVATE_ACCESS_TTL = 30
+#: DBSC_COOKIE_TTL of a private console lab: a stolen bound cookie dies while the class watches
+#: (the server's default is a minute).
+PRIVATE_DBSC_COOKIE_TTL = 10
 
 
-def start(lab: Lab, port: int = 0, access_ttl: int | None = None) -> tuple[BaseWSGIServer, str]:
+def start(
+    lab: Lab, port: int = 0, access_ttl: int | None = None, dbsc_cookie_ttl: int | None = None
+) -> tuple[BaseWSGIServer, str]:
     """Serve the console for `lab` in a background thread; returns the server and its URL."""
-    server = make_server("127.0.0.1", port, create_app(Scenario(lab, access_ttl)), threaded=True)
+    scenario = Scenario(lab, access_ttl, dbsc_cookie_ttl)
+    server = make_server("127.0.0.1", port, create_app(scenario), threaded=True)
     threading.Thread(target=server.serve_forever, name="authlab-console", daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}/"
 
@@ -69,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--access-ttl", type=int, help="JWT access-token lifetime to run with (seconds)"
     )
+    parser.add_argument(
+        "--dbsc-cookie-ttl",
+        type=int,
+        help="DBSC_COOKIE_TTL for bound sessions (seconds; a private lab: "
+        f"{PRIVATE_DBSC_COOKIE_TTL}; a running lab: its own)",
+    )
     parser.add_argument("--state-dir", help="the lab to use (default: the running .lab/ lab)")
     parser.add_argument("--replicas", type=int, default=2, help="replicas of a private lab")
     return parser
@@ -78,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Serve until Ctrl-C; stop the private lab if this command started one."""
     args = build_parser().parse_args(argv)
     ttl = args.access_ttl or PRIVATE_ACCESS_TTL
+    cookie_ttl = args.dbsc_cookie_ttl or PRIVATE_DBSC_COOKIE_TTL
     lease = attach_or_start(
         args.state_dir,
         prefix="authlab-console-",
@@ -88,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         replicas=args.replicas,
         bcrypt_rounds=4,
         access_ttl=ttl,
+        env={"DBSC_COOKIE_TTL": str(cookie_ttl)},
     )
     with lease:  # stops a private lab, puts a found one back as found (SIGTERM too)
         lab = lease.lab
@@ -101,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.access_ttl if args.access_ttl is not None else lab.config.access_ttl
             )
         )
-        server, url = start(lab, args.port, args.access_ttl)
+        print(dbsc_note(args.dbsc_cookie_ttl or dbsc_cookie_ttl(lab)))
+        server, url = start(lab, args.port, args.access_ttl, args.dbsc_cookie_ttl)
         print(f"\nThe stolen-cookie console: {url}\n(Ctrl-C to stop)")
         if args.open and _has_display():
             webbrowser.open(url)

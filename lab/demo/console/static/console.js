@@ -49,6 +49,12 @@ function statusWord(status) {
 
 // -- the lab and its settings --------------------------------------------------------------
 
+function bindingWords(info) {
+  if (info.binding === "dbsc") return `bound: DBSC, DBSC_COOKIE_TTL ${info.dbsc_cookie_ttl} s`;
+  if (info.binding === "dpop") return "bound: DPoP";
+  return "unbound";
+}
+
 function renderLab(info) {
   ui.info = info;
   const nav = $("settings");
@@ -60,10 +66,22 @@ function renderLab(info) {
     button.addEventListener("click", () => useSetting(s.key, button));
     nav.append(button);
   }
+  // The binding toggle of the mode shown: unbound, or bound with the server's own binding.
+  const toggle = $("binding");
+  toggle.replaceChildren();
+  for (const b of info.bindings) {
+    const button = el("button", b.name, b.binding === info.binding ? "active" : "");
+    button.dataset.binding = b.binding;
+    button.setAttribute("aria-pressed", String(b.binding === info.binding));
+    button.addEventListener("click", () => useSetting(info.current, button, b.binding));
+    toggle.append(button);
+  }
   const ttl = info.access_ttl ? `${info.access_ttl} s access tokens` : "the server's default token lifetime";
-  $("lab-line").textContent = `${info.current} at ${info.url} · ${info.replicas} replicas (${info.lb_policy}) · ` +
-    `${ttl}, leeway ${info.leeway} s, refresh grace ${info.grace} s`;
+  $("lab-line").textContent = `${info.current} at ${info.url} · ${bindingWords(info)} · ` +
+    `${info.replicas} replicas (${info.lb_policy}) · ${ttl}, leeway ${info.leeway} s, refresh grace ${info.grace} s`;
   $("setting-note").textContent = info.note || "";
+  $("binding-note").textContent = info.binding_note || "";
+  $("left-alone").classList.toggle("hidden", info.binding === "none");
   $("jar-note").textContent = info.jar_note;
   const refresh = info.current === "jwt/refresh";
   for (const node of document.querySelectorAll(".refresh-only")) node.classList.toggle("hidden", !refresh);
@@ -76,18 +94,21 @@ function resetStory() {
   }
   $("victim-set-cookie").textContent = "-";
   $("attacker-cookie").textContent = "-";
+  $("victim-key").textContent = "";
+  renderAlone(null);
   const latest = $("attacker-latest");
   latest.textContent = "no request yet";
   latest.dataset.status = "";
   renderPromise(null);
 }
 
-async function useSetting(key, button) {
+async function useSetting(key, button, binding) {
   button.disabled = true;
-  $("lab-line").textContent = `switching to ${key}: restarting that server's replicas...`;
+  const what = binding === undefined ? key : `${key}, ${binding === "none" ? "unbound" : "bound: " + binding}`;
+  $("lab-line").textContent = `switching to ${what}: restarting that server's replicas...`;
   try {
     resetStory();
-    renderLab(await call("use", { key }));
+    renderLab(await call("use", binding === undefined ? { key } : { key, binding }));
   } finally {
     button.disabled = false;
   }
@@ -128,13 +149,35 @@ async function victimLogin() {
   const data = await call("login", {});
   renderCookies(data.answer);
   addLog("victim-log", `logged in as ${data.email} (answered by ${data.answer.replica})`, "ok", 200);
+  renderState(data.state);
 }
 
 async function victimMe() {
   const data = await call("probe", { who: "victim" });
   for (const t of data.tries) {
-    addLog("victim-log", `GET /auth/me → ${statusWord(t.status)} (${t.replica || "?"})`, statusClass(t.status), t.status);
+    const bound = ui.info.binding !== "none" && t.since === null && t.since_theft !== null;
+    const when = bound ? ` · ${t.since_theft.toFixed(1)} s after the theft` : "";
+    addLog("victim-log", `GET /auth/me → ${statusWord(t.status)} (${t.replica || "?"})${when}`, statusClass(t.status), t.status);
   }
+  renderState(data.state);
+}
+
+// -- the copy left alone (bound modes): the story's own verdict, built from these clicks ----
+
+function renderState(state) {
+  $("victim-key").textContent = state.victim_key ? `The victim's browser ${state.victim_key}.` : "";
+  renderAlone(state.alone);
+}
+
+function renderAlone(alone) {
+  const band = $("left-alone");
+  if (!alone || !alone.tries) {
+    band.dataset.state = "none";
+    $("left-alone-text").textContent = "Nothing yet: the victim logs in, the attacker copies the cookie and keeps trying.";
+    return;
+  }
+  band.dataset.state = alone.refused_after_s === null ? "working" : "refused";
+  $("left-alone-text").textContent = alone.text;
 }
 
 async function victimRefresh() {
@@ -151,6 +194,7 @@ async function act(action) {
   addLog("victim-log", `${ui.info.actions[action]} → ${a.status} (handled by ${a.replica || "?"})`, statusClass(a.status), a.status);
   if (a.set_cookie.length) renderCookies(a);
   renderPromise(data.state.revocation);
+  renderState(data.state);
 }
 
 // -- what the server promised ----------------------------------------------------------------
@@ -191,14 +235,20 @@ function renderPromise(rev) {
 async function steal() {
   const data = await call("steal", {});
   $("attacker-cookie").textContent = data.state.attacker_cookie.join("\n");
-  addLog("attacker-log", `copied ${data.copied.map((c) => c.name).join(", ")} from the victim's browser`, "other");
+  const key = data.state.victim_key ? " (not the key: it never leaves the victim's browser)" : "";
+  addLog("attacker-log", `copied ${data.copied.map((c) => c.name).join(", ")} from the victim's browser${key}`, "other");
+  renderState(data.state);
 }
 
 function renderTry(t, action) {
-  const since = t.since === null ? "before any revocation" : `${t.since.toFixed(1)} s after ${action}`;
+  let since = t.since === null ? "before any revocation" : `${t.since.toFixed(1)} s after ${action}`;
+  if (t.since === null && t.since_theft !== null && ui.info.binding !== "none") {
+    since = `${t.since_theft.toFixed(1)} s after the theft, nobody acted`;
+  }
   const where = t.via === "HAProxy" ? `via HAProxy (${t.replica || "?"})` : `${t.via} directly`;
   const item = addLog("attacker-log", `${statusWord(t.status)} · ${where} · ${since}`, statusClass(t.status), t.status);
   if (t.since !== null) item.dataset.since = t.since.toFixed(2);
+  if (t.since_theft !== null) item.dataset.theft = t.since_theft.toFixed(2);
   if (t.kept === false) {
     item.classList.add("broken");
     item.textContent += " · BROKEN PROMISE: the server said this copy was dead";
@@ -215,6 +265,9 @@ async function attackOnce(everywhere) {
     const data = await call("probe", { who: "attacker", everywhere });
     const action = data.state.revocation ? data.state.revocation.action : "";
     for (const t of data.tries) renderTry(t, action);
+    renderState(data.state);
+    // Bound: the victim keeps browsing too (its browser renews with its key when it must).
+    if (!everywhere && ui.timer && ui.info.binding !== "none" && !data.state.revocation) await victimMe();
   } catch (e) {
     stopAttack();
   } finally {
@@ -243,6 +296,7 @@ async function attackerRefresh() {
     : `${a.body.error}: ${a.body.message}`;
   addLog("attacker-log", `POST /auth/refresh with the stolen token → ${a.status} · ${what}`, statusClass(a.status), a.status);
   $("attacker-cookie").textContent = data.state.attacker_cookie.join("\n");
+  renderState(data.state);
 }
 
 function guard(fn) {

@@ -18,7 +18,10 @@ from tests.support import shared_lab
 
 #: Short tokens keep the stateless window (lifetime + leeway) a few seconds long.
 ACCESS_TTL = 8
-QUICK_ENV = {"JWT_LEEWAY": "1", "JWT_REFRESH_GRACE": "1"}
+#: A bound session's short cookie: its stolen copy dies this soon (the experiments' quick
+#: scale runs the same, so the shared lab restarts for neither).
+DBSC_COOKIE_TTL = 2
+QUICK_ENV = {"JWT_LEEWAY": "1", "JWT_REFRESH_GRACE": "1", "DBSC_COOKIE_TTL": str(DBSC_COOKIE_TTL)}
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -48,12 +48,34 @@ class ConsolePage:
             )
         )
 
+    def bind(self, binding: str) -> None:
+        """Flip the current mode's binding toggle, and wait for the lab to run it."""
+        self.driver.find_element(
+            By.CSS_SELECTOR, f'#binding button[data-binding="{binding}"]'
+        ).click()
+        words = {"none": "unbound", "dbsc": "bound: DBSC", "dpop": "bound: DPoP"}[binding]
+        self.wait_for(
+            lambda d: (
+                d.find_element(By.CSS_SELECTOR, "#binding button.active").get_attribute(
+                    "data-binding"
+                )
+                == binding
+                and f" · {words}" in self.text("lab-line")
+            )
+        )
+
+    def left_alone(self) -> tuple[str, str]:
+        """The bound verdict band: its state ("none", "working", "refused") and its text."""
+        band = self.driver.find_element(By.ID, "left-alone")
+        return band.get_attribute("data-state") or "", self.text("left-alone-text")
+
     def log(self, who: str) -> list[dict[str, str | None]]:
         """The entries of a pane's log, newest first."""
         return self.driver.execute_script(
             "return [...document.querySelectorAll(arguments[0])].map(li => ({"
             "text: li.textContent, status: li.dataset.status || null,"
-            "since: li.dataset.since || null, class: li.className}))",
+            "since: li.dataset.since || null, theft: li.dataset.theft || null,"
+            "class: li.className}))",
             f"#{who}-log li",
         )
 

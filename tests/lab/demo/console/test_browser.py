@@ -3,16 +3,21 @@
 Each test plays the story an instructor plays: pick a server and mode, the victim logs in, the
 attacker copies the cookie and keeps trying live, the victim (or the admin) ends it; then it
 reads the page. A screenshot of each ending is kept in pytest's temporary directory.
+
+The bound cases flip a mode's binding toggle and leave it on (the next tests pick other modes
+or servers; the lab is put back at the end): DPoP after the refresh-mode tests, on refresh
+mode, and DBSC last, on the session server.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 
 import pytest
 
-from .conftest import ACCESS_TTL
+from .conftest import ACCESS_TTL, DBSC_COOKIE_TTL
 from .page import ConsolePage
 
 pytestmark = pytest.mark.lab
@@ -124,6 +129,35 @@ def test_refresh_mode_logout_leaves_the_access_token_until_valid_until(page: Con
     assert page.broken_promises() == []
 
 
+def alone_in_the_api(page: ConsolePage) -> dict:
+    """The console's own record of the copy left alone (what the page's band is built from)."""
+    return page.driver.execute_script(
+        "return fetch('/api/lab').then(r => r.json()).then(j => j.state.alone)"
+    )
+
+
+def test_dpop_copy_is_refused_at_once_and_the_victim_stays_in(page: ConsolePage, artefacts):
+    page.use("jwt/refresh")
+    page.bind("dpop")
+    assert "Bound (DPoP)" in page.text("binding-note")
+    statuses = page.login_and_steal()
+    assert set(statuses) == {"401"}, "the copy, without the key, is refused on every replica"
+    assert "signs a fresh DPoP proof" in page.text("victim-key")
+    page.click("victim-me")
+    assert page.wait_log("victim", "GET /auth/me")["status"] == "200", "the victim goes on"
+    state, text = page.wait_for(
+        lambda d: page.left_alone()[0] == "refused" and "victim" in page.left_alone()[1]
+        and page.left_alone()
+    )  # fmt: skip
+    assert "refused from its first try (invalid_dpop_proof" in text
+    assert "the victim was still let in" in text
+    assert text == alone_in_the_api(page)["text"], "the verdict is the run's own"
+    # The refresh family is bound to the victim's key too: the stolen refresh token is dead.
+    page.click("attacker-refresh")
+    assert page.wait_log("attacker", "POST /auth/refresh")["status"] == "401"
+    page.screenshot(artefacts, "jwt-refresh-dpop")
+
+
 def test_password_change_ends_the_copy_and_keeps_the_victim_in(page: ConsolePage):
     page.use("session/redis")
     page.login_and_steal()
@@ -133,3 +167,37 @@ def test_password_change_ends_the_copy_and_keeps_the_victim_in(page: ConsolePage
     assert [e for e in page.attacker_after() if e["status"] == "200"] == []
     page.click("victim-me")
     assert page.wait_log("victim", "GET /auth/me")["status"] == "200", "the victim goes on"
+
+
+def test_dbsc_copy_dies_with_its_short_cookie_and_the_victim_stays_in(page: ConsolePage, artefacts):
+    page.use("session/redis")
+    page.bind("dbsc")
+    assert f"DBSC_COOKIE_TTL {DBSC_COOKIE_TTL} s" in page.text("lab-line"), "the TTL is said"
+    before = page.login_and_steal()
+    assert set(before) == {"200"}, "the short cookie's copy works on every replica at first"
+    assert "holds an ES256 key" in page.text("victim-key")
+    page.start_attack()  # the attacker keeps trying; bound, the victim keeps browsing too
+    page.wait_for(
+        lambda d: page.left_alone()[0] == "refused" and "victim was" in page.left_alone()[1],
+        timeout=DBSC_COOKIE_TTL + 30,
+    )
+    page.stop_attack()
+    time.sleep(1.5)  # a live tick in flight lands
+    _, text = page.left_alone()
+    assert text == alone_in_the_api(page)["text"], "the verdict is the run's own"
+    assert f"(DBSC_COOKIE_TTL: {DBSC_COOKIE_TTL} s)" in text
+    assert "the victim was still let in" in text and "renewed the short cookie" in text
+    # Its figures are the clicks' own: the copy's last 200 and first 401 on the page.
+    tries = [e for e in page.log("attacker") if e["theft"] and not e["since"]]
+    let_in = [float(e["theft"]) for e in tries if e["status"] == "200"]
+    refused = [float(e["theft"]) for e in tries if e["status"] == "401"]
+    worked = float(re.search(r"worked until ([\d.]+) s", text).group(1))
+    first_refusal = float(re.search(r"refused from ([\d.]+) s", text).group(1))
+    assert abs(worked - max(let_in)) <= 0.1 and abs(first_refusal - min(refused)) <= 0.1
+    # Refused once the short cookie had expired, not before: it lives more than its TTL after
+    # it was signed (whole-second timestamps) and the theft came a moment after that.
+    assert let_in and max(let_in) < min(refused)
+    assert DBSC_COOKIE_TTL - 0.5 < min(refused) <= DBSC_COOKIE_TTL + 3
+    assert page.log("victim")[0]["status"] == "200", "the victim, holding the key, is in"
+    assert page.broken_promises() == []
+    page.screenshot(artefacts, "session-redis-dbsc")

@@ -74,4 +74,7 @@ def test_steps_out_of_order_get_409(console_client):
 def test_unknown_action_and_setting_are_clear_errors(console_client):
     assert console_client.post("/api/act", json={"action": "explode"}).status_code == 409
     assert console_client.post("/api/use", json={"key": "jwt/none"}).status_code == 409
+    wrong = console_client.post("/api/use", json={"key": "session/redis", "binding": "dpop"})
+    assert wrong.status_code == 409
+    assert wrong.get_json()["message"] == "the session server binds with none, dbsc, not 'dpop'"
     assert console_client.get("/api/nowhere").status_code == 404
