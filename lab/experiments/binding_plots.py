@@ -43,14 +43,23 @@ def windows(rows: Sequence[dict[str, Any]]) -> Figure:
             text = f"{worked:.1f} s, then refused"
         victim = {"in": "victim still in", "out": "victim refused too"}.get(row["victim"] or "")
         colour = OK if row["victim"] == "in" else REFUSED if row["victim"] == "out" else "black"
-        ax.text(worked + top * 0.01, y, text, va="center", fontsize=8)
+        right = max(worked, row.get("acted_s") or 0.0)
+        ax.text(right + top * 0.015, y, text, va="center", fontsize=8)
+        if row.get("acted_s") is not None:  # an unbound copy beside them: the victim acted
+            ax.plot([row["acted_s"]] * 2, [y - 0.4, y + 0.4], color="black", linewidth=2)
+            ax.text(row["acted_s"], y - 0.45, f"{row['action']}", ha="center", fontsize=7)
         if victim:
             ax.text(top * 1.45, y, victim, va="center", ha="right", fontsize=8, color=colour)
     ax.set_yticks(range(len(rows)), [_label(r) for r in rows], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, top * 1.5)
     ax.set_xlabel("seconds after the theft that the copy (everything but the key) still worked")
-    ax.set_title("The stolen copy, left alone: nobody logs out")
+    acted = any(r.get("acted_s") is not None for r in rows)
+    ax.set_title(
+        "The stolen copy: bound ones left alone, unbound ones until the victim's action (|)"
+        if acted
+        else "The stolen copy, left alone: nobody logs out"
+    )
     return fig
 
 

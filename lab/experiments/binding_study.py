@@ -66,6 +66,38 @@ def copy_window(lab: Lab, server: str, watch: float) -> dict[str, Any]:
     }
 
 
+def timeline_window(timeline: dict[str, Any]) -> dict[str, Any]:
+    """A stolen-cookie timeline (`stolen.stolen_cookie_timeline`: the victim acted) as a window
+    row: how long the unbound copy worked after the theft, and the action that came before.
+    The report sets these beside the bound rows instead of watching unbound copies again."""
+    events = timeline["events"]
+    stolen = next(e["t"] for e in events if e.get("event") == "copies the cookie")
+    tries = [
+        (e["t"] - stolen, e["status"])
+        for e in events
+        if e["who"] == "attacker" and e.get("status") in (200, 401)
+    ]
+    let_in = [at for at, status in tries if status == 200]
+    refused = [at for at, status in tries if status == 401]
+    api = timeline.get("api") or {}
+    return {
+        "configuration": f"{timeline['server']} ({timeline['mode']})",
+        "server": timeline["server"],
+        "mode": timeline["mode"],
+        "binding": "none",
+        "tries": len(tries),
+        "watched_s": max((at for at, _ in tries), default=0.0),
+        "worked_s": max(let_in) if let_in else None,
+        "refused_after_s": min(refused) if refused else None,
+        "refusal": None,
+        "victim": None,
+        "renewals": 0,
+        "action": timeline["action"],
+        "acted_s": timeline["revoked_at"] - stolen,
+        "api_revoked": api.get("revoked"),
+    }
+
+
 def default_watch(lab: Lab) -> float:
     """Long enough to see a DBSC cookie and a JWT of this lab expire, and a margin."""
     jwt_life = (lab.config.access_ttl or 0) + jwt_leeway(lab)
@@ -140,7 +172,8 @@ def study(pool: LabPool, progress=print) -> dict[str, Any]:
 
 #: What the tables show of a window row and of a cost row.
 WINDOW_COLUMNS = (
-    "configuration", "worked_s", "refused_after_s", "watched_s", "victim", "renewals", "refusal",
+    "configuration", "action", "acted_s", "worked_s", "refused_after_s", "watched_s", "victim",
+    "renewals", "refusal",
 )  # fmt: skip
 COST_COLUMNS = (
     "configuration", "auth_p50_ms", "auth_p90_ms", "store_round_trips", "wall_p50_ms",

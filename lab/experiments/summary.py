@@ -75,15 +75,44 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
             }
             for f in results["failures"]
         }
+    if "binding" in results:
+        out["binding"] = binding_headline(results["binding"])
     if "scaling" in results:
-        out["scaling"] = {}
-        for row in results["scaling"]:
-            out["scaling"].setdefault(row["server"], {})[str(row["replicas"])] = {
-                "rps": _r(row["rps"]),
-                "p95_ms": _r(row["p95_ms"]),
-                "generator_cpu": _r(row["generator_cpu"]),
-            }
+        out["scaling"] = scaling_headline(results["scaling"])
     return out
+
+
+def scaling_headline(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per server and replica count: throughput, p95 and the load generator's CPU."""
+    out: dict[str, Any] = {}
+    for row in rows:
+        out.setdefault(row["server"], {})[str(row["replicas"])] = {
+            "rps": _r(row["rps"]),
+            "p95_ms": _r(row["p95_ms"]),
+            "generator_cpu": _r(row["generator_cpu"]),
+        }
+    return out
+
+
+def binding_headline(binding: dict[str, Any]) -> dict[str, Any]:
+    """Per configuration: how long a stolen copy worked and when it was refused (after the
+    theft), whether the victim was in after that, and what a request cost."""
+    windows, costs = binding.get("windows") or [], binding.get("costs") or []
+    return {
+        "copy_worked_s": {w["configuration"]: _r(w["worked_s"]) for w in windows},
+        "copy_refused_after_s": {w["configuration"]: _r(w["refused_after_s"]) for w in windows},
+        "victim_after_refusal": {
+            w["configuration"]: w["victim"] for w in windows if w["binding"] != "none"
+        },
+        "auth_p50_ms": {c["configuration"]: _r(c["auth_p50_ms"]) for c in costs},
+        "wall_p50_ms": {c["configuration"]: _r(c["wall_p50_ms"]) for c in costs},
+        "store_round_trips_per_request": {
+            c["configuration"]: _r(c["store_round_trips"]) for c in costs
+        },
+        "dbsc_renewal_p50_ms": {
+            c["configuration"]: _r(c["renewal_p50_ms"]) for c in costs if c["binding"] == "dbsc"
+        },
+    }
 
 
 def _r(value: float | None, digits: int = 3) -> float | None:
@@ -170,6 +199,12 @@ def mechanism_summary(results: dict[str, Any]) -> list[str]:
             + ("both logged out" if r["both_logged_out"] else "NOT both logged out")
             + f" once their {r['access_ttl_s']} s access tokens expired."
         )
+    binding = results.get("binding") or {}
+    out += [
+        binding_sentence(w, binding.get("costs") or [])
+        for w in binding.get("windows") or []
+        if w["binding"] != "none"
+    ]
     if "memory_store" in results:
         rates = ", ".join(
             f"{row['setup']} {100 * (row['failure_rate'] or 0):.0f}%"
@@ -188,3 +223,31 @@ def mechanism_summary(results: dict[str, Any]) -> list[str]:
         what = {"redis": "Redis stopped", "replica": "one replica of each server killed"}
         out.append(f"{what.get(f['fault'], f['fault'])}: {rates}.")
     return out
+
+
+def binding_sentence(window: dict[str, Any], costs: list[dict[str, Any]]) -> str:
+    """What a bound configuration did with a stolen copy nobody revoked, and its price."""
+    if window["refused_after_s"] is None:
+        copy = f"a stolen copy still worked {window['watched_s']:.1f} s after the theft"
+    elif window["worked_s"] is None:
+        copy = "a stolen copy (everything but the key) was refused from its first try"
+    else:
+        copy = (
+            f"a stolen copy (everything but the key) worked {window['worked_s']:.1f} s with "
+            "nobody acting, then was refused"
+        )
+    victim = {"in": "the victim stayed in", "out": "the victim was refused too"}.get(
+        window.get("victim") or "", "the victim was not checked"
+    )
+    cost = next((c for c in costs if c["configuration"] == window["configuration"]), None)
+    plain = next(
+        (c for c in costs if c["server"] == window["server"] and c["binding"] == "none"), None
+    )
+    price = ""
+    if cost and plain:
+        price = (
+            f" Its auth check took {cost['auth_p50_ms']:.3f} ms at the median with "
+            f"{cost['store_round_trips']:.2g} store round trip(s) ({plain['configuration']}: "
+            f"{plain['auth_p50_ms']:.3f} ms, {plain['store_round_trips']:.2g})."
+        )
+    return f"{window['configuration']}: {copy}; {victim}.{price}"

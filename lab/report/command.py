@@ -33,6 +33,8 @@ from ..engine.state import REPO_ROOT
 from ..experiments import (
     LabPool,
     Scale,
+    binding_plots,
+    binding_study,
     distance,
     failover,
     get_scale,
@@ -164,12 +166,29 @@ def assemble(got: Results, setup_seconds: float, scale: Scale | None = None) -> 
         results["scaling_trials"] = got.get("scaling")
     if got.get("memory_store"):
         results["memory_store"] = memory_store_in_order(got.get("memory_store"))
-    if got.get("refresh_theft"):
-        results["refresh_theft"] = got.get("refresh_theft")[0]
-    for name in ("distance", "failover"):
-        if got.get(name):
-            results[name] = got.get(name)[0]
+    # The experiments that return one result, not rows.
+    results.update(
+        {n: got.get(n)[0] for n in ("refresh_theft", "distance", "failover") if got.get(n)}
+    )
+    if got.get("binding_window") or got.get("binding_cost"):
+        results["binding"] = bound_credentials(got)
     return results
+
+
+def bound_credentials(got: Results) -> dict[str, Any]:
+    """Section 10: section 3's unbound copies beside the bound ones, and each server's cost
+    unbound then bound, in the lesson's order (session, then jwt)."""
+    unbound = [binding_study.timeline_window(t) for t in got.get("stolen_cookie")]
+    order = {"session": 0, "jwt": 1}
+
+    def lesson(row: dict[str, Any]) -> tuple[int, bool]:
+        return order[row["server"]], row["binding"] != "none"
+
+    return {
+        "windows": sorted(unbound + got.get("binding_window"), key=lesson),
+        "costs": sorted(got.get("binding_cost"), key=lesson),
+        "measured": dict(got.get("binding_measured")),
+    }
 
 
 def png(fig: Figure) -> str:
@@ -177,6 +196,17 @@ def png(fig: Figure) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+#: The results drawn by one plot each: result key -> (image name, plot).
+ONE_PLOT: dict[str, tuple[str, Callable[[Any], Figure]]] = {
+    "stolen_cookie": ("stolen_timeline", plots.stolen_timeline),
+    "refresh_theft": ("refresh_theft", plots.refresh_theft),
+    "memory_store": ("memory_refusals", plots.memory_refusals),
+    "scaling": ("scaling", plots.scaling),
+    "distance": ("distance", distance.plot),
+    "failover": ("failover", failover.plot),
+}
 
 
 def figures(results: dict[str, Any]) -> dict[str, str]:
@@ -191,20 +221,15 @@ def figures(results: dict[str, Any]) -> dict[str, str]:
         rev = results["revocation"]
         drawn["revocation_windows"] = lambda: plots.revocation_windows(rev["windows"])
         drawn["tradeoff"] = lambda: plots.tradeoff(rev["windows"], rev["costs"])
-    if "stolen_cookie" in results:
-        drawn["stolen_timeline"] = lambda: plots.stolen_timeline(results["stolen_cookie"])
-    if "refresh_theft" in results:
-        drawn["refresh_theft"] = lambda: plots.refresh_theft(results["refresh_theft"])
-    if "memory_store" in results:
-        drawn["memory_refusals"] = lambda: plots.memory_refusals(results["memory_store"])
     for result in results.get("failures", []):
         drawn[f"fault_{result['fault']}"] = lambda r=result: plots.fault(r)
-    if "scaling" in results:
-        drawn["scaling"] = lambda: plots.scaling(results["scaling"])
-    if "distance" in results:
-        drawn["distance"] = lambda: distance.plot(results["distance"])
-    if "failover" in results:
-        drawn["failover"] = lambda: failover.plot(results["failover"])
+    for key, (name, draw) in ONE_PLOT.items():
+        if key in results:
+            drawn[name] = lambda draw=draw, key=key: draw(results[key])
+    for part in ("windows", "costs"):
+        if results.get("binding", {}).get(part):
+            draw = getattr(binding_plots, part)
+            drawn[f"binding_{part}"] = lambda draw=draw, p=part: draw(results["binding"][p])
     return {name: png(make()) for name, make in drawn.items()}
 
 

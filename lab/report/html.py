@@ -202,6 +202,53 @@ def failover_rows(found: dict[str, Any]) -> Rows:
     return failover.failover_table(found)
 
 
+def binding_window_rows(binding: dict[str, Any]) -> Rows:
+    """Section 10: the stolen copy per configuration, and what the victim did meanwhile."""
+    rows = []
+    for w in binding["windows"]:
+        acted = w.get("acted_s")
+        did = (
+            f"{w['action']} at {acted:.1f} s (revoked: {w.get('api_revoked')})"
+            if acted is not None
+            else "nothing"
+        )
+        reason = w.get("refusal") or {}
+        rows.append(
+            {
+                "configuration": w["configuration"],
+                "the victim did": did,
+                "copy worked until, s after the theft": w["worked_s"],
+                "refused from, s": w["refused_after_s"],
+                "still let in when we stopped": w["refused_after_s"] is None,
+                "refused because": reason.get("error"),
+                "victim after the refusal": w.get("victim"),
+                "DBSC renewals": w.get("renewals") if w["binding"] == "dbsc" else None,
+            }
+        )
+    return rows
+
+
+def binding_cost_rows(binding: dict[str, Any]) -> Rows:
+    """Section 10: GET /auth/me per configuration, one client in a row; ms, median (p90)."""
+
+    def spread(row: dict[str, Any], key: str) -> str | None:
+        p50, p90 = row.get(f"{key}_p50_ms"), row.get(f"{key}_p90_ms")
+        return None if p50 is None else f"{p50:.3f} ({p90:.3f})"
+
+    return [
+        {
+            "configuration": c["configuration"],
+            "requests": c["requests"],
+            "auth check (server)": spread(c, "auth"),
+            "store round trips/request": round(c["store_round_trips"], 3),
+            "whole request (client)": spread(c, "wall"),
+            "login ms": round(c["login_ms"], 1),
+            "DBSC renewal": spread(c, "renewal"),
+        }
+        for c in binding["costs"]
+    ]
+
+
 BUILDERS = {
     fn.__name__: fn
     for fn in (
@@ -217,6 +264,8 @@ BUILDERS = {
         distance_rows,
         distance_effect_rows,
         failover_rows,
+        binding_window_rows,
+        binding_cost_rows,
     )
 }
 

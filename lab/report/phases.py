@@ -15,6 +15,7 @@ from ..api import Lab
 from ..experiments import (
     LabPool,
     Scale,
+    binding_study,
     bytes_per_session,
     credential_anatomy,
     distance,
@@ -117,6 +118,22 @@ def _distance(run: Run) -> dict[str, Any]:
                                    threads=run.scale.load_threads)  # fmt: skip
 
 
+def _binding(bound: str) -> tuple[Step, ...]:
+    """The cost per request of both servers as the phase runs them (`bound`: "unbound" or
+    "bound"), and on a bound phase the stolen copy left alone; named with the configuration.
+    The unbound copies are section 3's timelines (the victim acted): not watched again."""
+    steps = (
+        Step("binding_cost", lambda run: binding_study.request_costs(
+            run.lab, run.scale.binding_requests), detail=bound, many=True),
+        Step("binding_measured", lambda run: (bound, binding_study.measured(run.lab)),
+             detail=bound),
+    )  # fmt: skip
+    if bound == "unbound":
+        return steps
+    window = Step("binding_window", lambda run: binding_study.copy_windows(run.lab), many=True)
+    return (window, *steps)
+
+
 def _per_server(part: str, fn: Callable[[Lab, str], Any], *servers: str) -> tuple[Step, ...]:
     return tuple(Step(part, lambda run, s=s: fn(run.lab, s), detail=s) for s in servers)
 
@@ -133,6 +150,7 @@ PHASES: tuple[Phase, ...] = (
         _revocation("jwt stateless"),
         *_per_server("stolen_cookie", stolen_cookie_timeline, "session", "jwt"),
         _memory_store("redis", "roundrobin"),
+        *_binding("unbound"),
     )),
     Phase("the JWT server with refresh tokens", "jwt", {"jwt_mode": "refresh"}, (
         Step("credential", lambda run: credential_anatomy(run.lab, "jwt"), detail="jwt refresh"),
@@ -151,6 +169,9 @@ PHASES: tuple[Phase, ...] = (
         _memory_store("memory", "sticky"),
         _memory_store("memory", "roundrobin"),
     )),
+    # Both servers bound at once (one restart); the push phase's restart unbinds them.
+    Phase("bound credentials: DBSC sessions, DPoP tokens", None, dict(binding_study.BOUND),
+          _binding("bound")),
     # Push revocation: both servers restart at once (one restart's time, not two).
     Phase("push revocation: JWT push mode, sessions cached in each replica", None,
           {"jwt_mode": "push", "session_store": "cached"}, (

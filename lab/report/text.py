@@ -6,12 +6,13 @@ the answer "should" be: a number in a sentence is a number this run measured, or
 from its one declaration (servers/core/config.py, and the JWT server's per-mode lifetime), so a
 window measured with quick-scale tokens is also said at the lifetimes a deployment gets.
 
-The builders live in two modules, by section; this one gathers them for the template and for
-summary.json.
+The builders live in modules by section (text_credentials, text_operations, text_binding);
+this one gathers them for the template and for summary.json.
 """
 
 from __future__ import annotations
 
+from .text_binding import binding_question, binding_reading, binding_verdict
 from .text_common import default_access_ttl, default_leeway, lifetime
 from .text_credentials import (
     anatomy_question,
@@ -51,5 +52,6 @@ BUILDERS = {
         scaling_question, scaling_reading,
         distance_question, distance_reading,
         failover_question, failover_reading,
+        binding_question, binding_reading, binding_verdict,
     )
 }  # fmt: skip

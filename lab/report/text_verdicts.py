@@ -1,6 +1,6 @@
 """Verdicts: what we expected, what this run showed, and whether the expectation held.
 
-Shared by the report (sections 8 and 9) and the notebooks (06, 07, 08), so that a page can only
+Shared by the report (sections 8, 9 and 10) and the notebooks (06 to 09), so that a page can only
 say what its run measured. Each builder takes the results dict and returns sentences; when the
 run contradicts the expectation, the sentence says so and names the cause it can check (noise,
 a replica not in sync, Redis coming back without its data). The expectations are static; the
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..experiments.stats import METHOD, say_difference
+from .text_binding import binding_verdict
 from .text_common import Results, Sentences, quiet
 
 # --- the store's distance (notebook 06, report section 8) ------------------------------------
@@ -199,4 +200,5 @@ VERDICTS = {
     "distance_verdict": distance_verdict,
     "failover_verdict": failover_verdict,
     "outage_verdict": outage_verdict,
+    "binding_verdict": binding_verdict,
 }
