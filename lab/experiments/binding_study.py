@@ -156,6 +156,11 @@ def measured(lab: Lab) -> str:
     return describe(lab_settings(lab.config))
 
 
+def in_lesson_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each server unbound, then bound: session first, then jwt."""
+    return sorted(rows, key=lambda r: (SERVERS.index(r["server"]), r["binding"] != "none"))
+
+
 def study(pool: LabPool, progress=print) -> dict[str, Any]:
     """Both measurements, unbound then bound, at the pool's scale."""
     scale: Scale = pool.scale
@@ -167,6 +172,8 @@ def study(pool: LabPool, progress=print) -> dict[str, Any]:
         result["windows"] += copy_windows(lab)
         result["costs"] += request_costs(lab, scale.binding_requests)
         result["measured"][name] = measured(lab)
+    for part in ("windows", "costs"):
+        result[part] = in_lesson_order(result[part])
     return result
 
 

@@ -179,14 +179,9 @@ def bound_credentials(got: Results) -> dict[str, Any]:
     """Section 10: section 3's unbound copies beside the bound ones, and each server's cost
     unbound then bound, in the lesson's order (session, then jwt)."""
     unbound = [binding_study.timeline_window(t) for t in got.get("stolen_cookie")]
-    order = {"session": 0, "jwt": 1}
-
-    def lesson(row: dict[str, Any]) -> tuple[int, bool]:
-        return order[row["server"]], row["binding"] != "none"
-
     return {
-        "windows": sorted(unbound + got.get("binding_window"), key=lesson),
-        "costs": sorted(got.get("binding_cost"), key=lesson),
+        "windows": binding_study.in_lesson_order(unbound + got.get("binding_window")),
+        "costs": binding_study.in_lesson_order(got.get("binding_cost")),
         "measured": dict(got.get("binding_measured")),
     }
 

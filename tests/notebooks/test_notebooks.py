@@ -22,7 +22,7 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb"))
 #: Seconds one cell may take at the quick scale (the revocation study is the longest).
 CELL_TIMEOUT = 180
 #: Notebooks whose outcome is a verdict built from the run (lab/report/text_verdicts.py).
-WITH_VERDICTS = {"06-distance", "07-failover", "08-can-we-have-both"}
+WITH_VERDICTS = {"06-distance", "07-failover", "08-can-we-have-both", "09-bound-credentials"}
 
 
 def verdicts_of(notebook: nbformat.NotebookNode) -> list[dict]:
@@ -57,6 +57,8 @@ def test_every_lesson_is_there():
         "05-failures",
         "06-distance",
         "07-failover",
+        "08-can-we-have-both",
+        "09-bound-credentials",
     ):
         assert lesson in names
     index = (NOTEBOOKS_DIR / "00-index.ipynb").read_text()

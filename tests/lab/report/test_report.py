@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from lab import Lab
-from lab.experiments import ACTIONS
+from lab.experiments import ACTIONS, QUICK
 from lab.report import command as report
 from lab.report.text import default_access_ttl
 
@@ -194,7 +194,7 @@ def test_the_store_sections_say_distance_and_failover(quick_report: Path):
 
 def test_every_section_opens_with_its_question_and_ends_with_how_to_read_it(html: str):
     sections = len(re.findall(r"<h2>\d+\. ", html))
-    assert sections == 9
+    assert sections == 10
     assert html.count('<p class="question">') >= sections
     assert html.count('<div class="reading">') >= sections
 
@@ -244,3 +244,36 @@ def test_no_json_dump_but_a_link_to_summary_json(quick_report: Path, html: str):
     assert "<pre>" not in html
     assert '<a href="summary.json">summary.json</a>' in html
     assert (quick_report / "summary.json").is_file()
+
+
+# --- Bound credentials (issue 20) ----------------------------------------------------------------
+
+
+def test_a_bound_copy_dies_without_the_key_and_the_victim_stays_in(headline):
+    bound = headline["binding"]
+    # DPoP: the copy never got in; DBSC: it worked until its short cookie expired.
+    assert bound["copy_worked_s"]["jwt (stateless) + dpop"] is None
+    assert bound["copy_refused_after_s"]["jwt (stateless) + dpop"] < 1
+    dbsc = bound["copy_refused_after_s"]["session (redis) + dbsc"]
+    assert QUICK.dbsc_cookie_ttl - 0.5 < dbsc <= QUICK.dbsc_cookie_ttl + 3
+    assert bound["victim_after_refusal"] == {
+        "session (redis) + dbsc": "in",
+        "jwt (stateless) + dpop": "in",
+    }
+    # Beside them, section 3's unbound copies: both got in after the theft.
+    assert bound["copy_worked_s"]["session (redis)"] > 0
+    assert bound["copy_worked_s"]["jwt (stateless)"] > 0
+
+
+def test_dpop_brings_back_a_store_round_trip_and_dbsc_keeps_one(headline):
+    trips = headline["binding"]["store_round_trips_per_request"]
+    assert trips["jwt (stateless)"] == 0 and trips["jwt (stateless) + dpop"] == 1
+    assert 1 <= trips["session (redis) + dbsc"] < 1.2 and 1 <= trips["session (redis)"] < 1.2
+    assert headline["binding"]["dbsc_renewal_p50_ms"]["session (redis) + dbsc"] > 0
+
+
+def test_the_bound_section_names_its_configurations_and_its_verdicts(html: str):
+    assert "10. Bound credentials: a copy without the key" in html
+    assert "Measured bound: session store redis, bound: dbsc; jwt stateless mode" in html
+    verdicts = html[html.index("What we expected, and what this run showed") :]
+    assert verdicts.count("We expected") >= 4 and ": held." in verdicts

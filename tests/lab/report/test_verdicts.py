@@ -11,7 +11,12 @@ import pytest
 from lab.experiments.distance import effects, ping_effect
 from lab.report.html import refresh_event_rows
 from lab.report.text_credentials import refresh_reading, session_lifetimes
-from lab.report.text_verdicts import distance_verdict, failover_verdict, outage_verdict
+from lab.report.text_verdicts import (
+    binding_verdict,
+    distance_verdict,
+    failover_verdict,
+    outage_verdict,
+)
 
 
 def trial(server: str, mode: str, ms: float, auth: float, p50: float, trips: int) -> dict:
@@ -133,3 +138,43 @@ def test_the_distance_itself_is_measured_where_nothing_else_runs():
     rows = [trial("jwt", "stateless", ms, 0.1, 5, 0) for _ in range(3) for ms in (0.0, 1.0)]
     said = distance_verdict({"distance": {**distance_of(rows)["distance"], "ping_effect": ping}})
     assert "The distance itself" in said[1] and ": held." in said[1]
+
+
+def window(binding: str, worked: float | None, refused: float | None, victim="in") -> dict:
+    server = "jwt" if binding == "dpop" else "session"
+    return {"configuration": f"{server} + {binding}", "server": server, "binding": binding,
+            "worked_s": worked, "refused_after_s": refused, "watched_s": refused or 5.0,
+            "victim": victim, "cookie_ttl": 2.0, "tries": 30, "refusal": None}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("row", "held"),
+    [
+        (window("dpop", None, 0.01), True),
+        (window("dpop", 0.5, 0.6), False),  # a copy without the key got in: not bound
+        (window("dbsc", 2.4, 2.5), True),
+        (window("dbsc", 0.4, 0.5), False),  # refused before its short cookie expired
+        (window("dbsc", None, None), False),  # never refused within the watch
+        (window("dbsc", 2.4, 2.5, victim="out"), False),  # the victim lost the session too
+    ],
+)
+def test_binding_verdict_holds_only_when_the_copy_died_as_expected(row: dict, held: bool):
+    [sentence] = binding_verdict({"binding": {"windows": [row]}})
+    assert sentence.endswith(": held.") == held, sentence
+    assert ("contradicted; likely cause" in sentence) != held
+
+
+def cost(binding: str, server: str, auth: list[float], trips: float) -> dict:
+    return {"configuration": f"{server} {binding}", "server": server, "binding": binding,
+            "requests": len(auth), "store_round_trips": trips, "auth_p50_ms": sorted(auth)[1],
+            "samples": {"auth_ms": auth, "wall_ms": [a + 1 for a in auth]}}  # fmt: skip
+
+
+def test_binding_verdict_wants_dpop_dearer_and_dbsc_the_same():
+    dearer = [cost("none", "jwt", [0.2, 0.21, 0.22], 0), cost("dpop", "jwt", [0.9, 1.0, 1.1], 1)]
+    assert binding_verdict({"binding": {"costs": dearer}})[-1].endswith(": held.")
+    cheaper = [cost("none", "jwt", [0.9, 1.0, 1.1], 0), cost("dpop", "jwt", [0.2, 0.21, 0.2], 1)]
+    assert "contradicted" in binding_verdict({"binding": {"costs": cheaper}})[-1]
+    same = [cost("none", "session", [0.3, 0.31, 0.32], 1),
+            cost("dbsc", "session", [0.3, 0.32, 0.31], 1)]  # fmt: skip
+    assert binding_verdict({"binding": {"costs": same}})[-1].endswith(": held.")
