@@ -9,8 +9,9 @@ from typing import Any
 
 from locust.contrib.fasthttp import FastHttpSession, ResponseContextManager
 
-#: The cookies that carry a credential: the session server's id, the JWT server's access token.
-CREDENTIAL_COOKIES = ("sid", "access_token")
+#: The cookies that carry a credential: the session server's id (or, bound with DBSC, its
+#: short-lived cookie), the JWT server's access token.
+CREDENTIAL_COOKIES = ("sid", "sid_bound", "access_token")
 
 #: How many busy answers (503 hashing_busy) a register or login waits out before giving up.
 MAX_BUSY_RETRIES = 30

@@ -39,7 +39,7 @@ from loadtests.answers import (
     login_hint,
     who_answered,
 )
-from loadtests.keyholder import binds_tokens, hold_key
+from loadtests.keyholder import binds_sessions, binds_tokens, hold_key, hold_session_key
 from loadtests.phases import PHASES_DIR_ENV, PhaseRecorder
 
 __all__ = [
@@ -123,6 +123,17 @@ def unique_email(prefix: str = "load") -> str:
     return f"{prefix}-{uuid.uuid4().hex}@authlab.example.com"
 
 
+def hold_keys(client: FastHttpSession) -> FastHttpSession:
+    """On a bound server, `client` holds a key of its own, as a binding-aware browser does:
+    it signs a DPoP proof per request (JWT_BINDING=dpop), or registers and renews a DBSC
+    session (SESSION_BINDING=dbsc). Unbound, it is left as it is."""
+    if binds_tokens():
+        return hold_key(client)
+    if binds_sessions():
+        return hold_session_key(client)
+    return client
+
+
 class AuthUser(FastHttpUser):
     """A user with an account and a logged-in cookie. Subclasses add the task mix."""
 
@@ -147,8 +158,7 @@ class AuthUser(FastHttpUser):
     def on_start(self) -> None:
         """Register a fresh account and log in (the setup phase); raise LoginFailed if not."""
         self.phase = "setup"
-        if binds_tokens():  # JWT_BINDING=dpop: this user's browser holds a key
-            hold_key(self.client)
+        hold_keys(self.client)
         RECORDER.setup_started()
         try:
             self.set_up()
@@ -180,7 +190,7 @@ class AuthUser(FastHttpUser):
         )
         if not keep_cookies:
             client.client.cookiejar = None
-        return hold_key(client) if binds_tokens() else client
+        return hold_keys(client)
 
     # -- account actions, shared by every scenario ------------------------------------------
 
@@ -231,7 +241,9 @@ class AuthUser(FastHttpUser):
                 response.failure(f"logged in as {email} but the server answered {body['user']}")
                 return None
             if body is not None and credential_cookie(client) is None:
-                response.failure("200 without a credential cookie (sid or access_token)")
+                response.failure(
+                    f"200 without a credential cookie ({' or '.join(CREDENTIAL_COOKIES)})"
+                )
                 return None
             return body
 

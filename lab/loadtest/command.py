@@ -133,6 +133,12 @@ def prepare_lab(args: argparse.Namespace, say: Say) -> tuple[Lab, bool]:
             )
     config = replace(base, **changes)
     config.validate()
+    if args.scenario == "revocation" and args.server != "session" and config.jwt_binding == "dpop":
+        raise LabError(
+            "revocation measures how long a stolen copy works after the victim revokes it; with "
+            "--jwt-binding dpop a copy without the victim's key is refused before that, at once "
+            "(`python -m lab binding-cost --window` measures it): run it with --jwt-binding none"
+        )
     if running and config == running.config:
         say(f"using the running lab in {running.state_dir}")
         return running, False

@@ -111,8 +111,12 @@ def locust_env(args: Namespace, lab: Lab, out: Path) -> dict[str, str]:
     env["AUTHLAB_REVOCATION_ACTION"] = args.action
     env["AUTHLAB_ADMIN_EMAIL"] = lab.admin_email
     env["AUTHLAB_ADMIN_PASSWORD"] = lab.admin_password
-    # DPoP: the users sign a proof per request (loadtests/keyholder.py).
+    # DPoP: the users sign a proof per request; DBSC: they register a key at login and renew
+    # the short cookie with it (loadtests/keyholder.py).
     env["AUTHLAB_JWT_BINDING"] = lab.config.jwt_binding if args.server == "jwt" else "none"
+    env["AUTHLAB_SESSION_BINDING"] = (
+        lab.config.session_binding if args.server == "session" else "none"
+    )
     if args.scenario == "revocation":
         env["AUTHLAB_REVOCATION_TIMEOUT"] = f"{revocation_timeout(args, lab):g}"
     if args.think_time is not None:
