@@ -2,8 +2,9 @@
 
 One lab (2 replicas of each server, bcrypt cost 4) serves the whole module. Locust always runs
 in its own process: `import locust` would patch this one with gevent. The JWT revocation test
-runs last, because it shortens the lab's access-token lifetime (the runner restarts only the JWT
-replicas for that), which the browse scenario's long-lived users would not survive.
+runs late, because it shortens the lab's access-token lifetime (the runner restarts only the JWT
+replicas for that), which the browse scenario's long-lived users would not survive; the bound
+scenarios run last, because they leave the lab bound.
 """
 
 from __future__ import annotations
@@ -256,3 +257,38 @@ def test_both_servers_compared_in_interleaved_trials(lab, tmp_path):
         in comparison["run"]["command"]
     )
     assert len([p for p in folder.iterdir() if p.is_dir()]) == 4
+
+
+# Bound credentials (docs/binding.md): last, since they leave the module's lab bound.
+
+
+def test_browse_with_dbsc_users_that_register_and_renew(lab, tmp_path):
+    """The browse mix on a DBSC session server: each login registers a key, and the short
+    cookie (2 s here) is renewed with it before it expires; no request fails."""
+    summary = loadtest(
+        lab, tmp_path, "browse", "--server", "session", "-u", "3", "-t", "4s",
+        # Both bindings at once: one restart of both servers serves this test and the next.
+        "--session-binding", "dbsc", "--jwt-binding", "dpop", "--env", "DBSC_COOKIE_TTL=2",
+    )  # fmt: skip
+    check_clean(summary)
+    assert summary["lab"]["session_binding"] == "dbsc"
+    rows = {(row["phase"], row["name"]): row["requests"] for row in summary["endpoints"]}
+    assert rows[("setup", "/auth/dbsc/register")] == 3, "every user registered its key"
+    renewed = [n for (phase, name), n in rows.items() if name == "/auth/dbsc/refresh"]
+    challenged = [n for (phase, name), n in rows.items() if name.endswith("(challenge)")]
+    assert sum(renewed) > 0 and sum(renewed) == sum(challenged), "a challenge per renewal"
+    assert "session store redis, bound: dbsc" in summary["_stdout"]
+
+
+def test_browse_with_dpop_users_that_sign_every_request(lab, tmp_path):
+    """The browse mix on a DPoP JWT server: every request carries a fresh proof (a missing or
+    replayed one would be a 401, a failure here)."""
+    summary = loadtest(
+        lab, tmp_path, "browse", "--server", "jwt", "-u", "3", "-t", "4s", "--jwt-binding", "dpop"
+    )
+    check_clean(summary)
+    assert summary["lab"]["jwt_binding"] == "dpop"
+    assert "bound: dpop" in summary["_stdout"]
+    # A stolen copy has no window to measure there: the runner says so and runs nothing.
+    refused = run_runner(lab, tmp_path / "refused", "revocation", "--server", "jwt")
+    assert refused.returncode == 1 and "--jwt-binding dpop" in refused.stderr
