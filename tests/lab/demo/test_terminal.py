@@ -11,6 +11,9 @@ from lab.demo import terminal as demo
 
 pytestmark = pytest.mark.lab
 
+#: Bearer credentials: the shared lab may come bound from notebook 09 or the console tests.
+UNBOUND = {"session_binding": "none", "jwt_binding": "none"}
+
 
 def play(lab: Lab, *args: str) -> str:
     out = io.StringIO()
@@ -22,7 +25,9 @@ def play(lab: Lab, *args: str) -> str:
 
 
 def test_logout_verdicts(experiment_lab: Lab):
-    experiment_lab.reconfigure(session_store="redis", jwt_mode="stateless", lb_policy="roundrobin")
+    experiment_lab.reconfigure(
+        session_store="redis", jwt_mode="stateless", lb_policy="roundrobin", **UNBOUND
+    )
     text = play(experiment_lab)
     assert "\033[" not in text, "no colour codes when the output is not a terminal"
     assert "SAFE    session (redis): after 'logout' the stolen copy is dead" in text
@@ -34,7 +39,7 @@ def test_logout_verdicts(experiment_lab: Lab):
 
 
 def test_admin_revoke_on_denylist(experiment_lab: Lab):
-    experiment_lab.reconfigure(jwt_mode="denylist", lb_policy="roundrobin")
+    experiment_lab.reconfigure(jwt_mode="denylist", lb_policy="roundrobin", **UNBOUND)
     text = play(experiment_lab, "--server", "jwt", "--action", "revoke")
     assert "SAFE    jwt (denylist): after 'revoke' the stolen copy is dead" in text
     assert "session server" not in text
@@ -52,7 +57,7 @@ def test_colour_only_on_a_terminal():
 
 
 def test_refresh_mode_shows_the_stolen_refresh_token(experiment_lab: Lab):
-    experiment_lab.reconfigure(jwt_mode="stateless", lb_policy="roundrobin")
+    experiment_lab.reconfigure(jwt_mode="stateless", lb_policy="roundrobin", **UNBOUND)
     text = play(experiment_lab, "--server", "jwt", "--jwt-mode", "refresh", "--access-ttl", "45")
     assert "Switching its JWT server to refresh mode with 45 s access tokens" in text
     # The demo leaves no setting behind: the next command measures the lab it expects.
