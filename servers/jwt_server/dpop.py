@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
-from flask import Flask, Request, g, request
+from flask import Flask, Request, Response, g, request
 
 from ..core.backend import Revocation
 from ..core.binding import CLIENT_ALGORITHMS, BadProof, sha256_b64url, thumbprint, verify_proof
@@ -36,6 +36,8 @@ PROOF_TYP = "dpop+jwt"
 #: Where a proof is checked before anything else runs: a login or a refresh mints a token bound
 #: to the proof's key, so a bad proof must cost no password hash and rotate no refresh token.
 MINTING_ENDPOINTS = ("auth.login", "jwt_refresh.refresh")
+#: Endpoints whose 401 can be a wrong password, not a token: no token challenge there.
+PASSWORD_ENDPOINTS = ("auth.login", "auth.register", "auth.change_password")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -75,7 +77,24 @@ class NoBinding:
     round_trips = 0
 
     def init_app(self, app: Flask) -> None:
-        """Nothing to check before a login."""
+        """Nothing to check before a login; every refusal names the scheme to use."""
+        app.after_request(self.challenge)
+
+    def challenge(self, response: Response) -> Response:
+        """RFC 7235 (and RFC 6750 3, RFC 9449 7.1): a 401 of a protected resource says which
+        scheme a client must authenticate with. A refusal that chose its own challenge (a bad
+        DPoP proof) keeps it; a failed password login is no token challenge."""
+        if (
+            response.status_code == 401
+            and "WWW-Authenticate" not in response.headers
+            and request.endpoint not in PASSWORD_ENDPOINTS
+        ):
+            response.headers["WWW-Authenticate"] = self.scheme_challenge()
+        return response
+
+    def scheme_challenge(self) -> str:
+        """The challenge of this binding's scheme."""
+        return 'Bearer realm="authlab"'
 
     def claims(self, extra: dict[str, Any]) -> dict[str, Any]:
         """No `cnf`: the token is a bearer token."""
@@ -120,7 +139,12 @@ class DPoPBinding(NoBinding):
 
     def init_app(self, app: Flask) -> None:
         """Check the proof of a login or refresh before the view runs."""
+        super().init_app(app)
         app.before_request(self.before_minting)
+
+    def scheme_challenge(self) -> str:
+        """RFC 9449 7.1: the DPoP scheme and the proof algorithms this server accepts."""
+        return f'DPoP algs="{" ".join(CLIENT_ALGORITHMS)}"'
 
     def before_minting(self) -> None:
         """A login or refresh proves the key the new token will be bound to (in `g`)."""

@@ -251,3 +251,18 @@ def test_an_es256_proof_on_another_curve_is_refused(app, victim):
     der = private.sign(signing_input, ec.ECDSA(hashes.SHA256()))
     proof = signing_input.decode() + "." + b64(der_to_raw_signature(der, private.curve))
     assert_proof_refused(call(app, token, proof), "P-256")
+
+
+@pytest.mark.parametrize("binding, scheme", [("none", "Bearer "), ("dpop", "DPoP algs=")])
+def test_a_refused_token_names_the_scheme_to_use(make_app, binding, scheme):
+    """RFC 6750 3 and RFC 9449 7.1: a 401 of a protected resource carries the challenge of the
+    server's scheme; a wrong password is no token challenge."""
+    app = make_app("stateless", jwt_binding=binding)
+    client = FlaskClient(app)
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+        response = client.get("/auth/me", headers=headers)
+        assert response.status_code == 401 and response.is_json
+        assert response.headers["WWW-Authenticate"].startswith(scheme)
+    prover = DPoPClient(app) if binding == "dpop" else client  # a login with a good proof
+    wrong = prover.post("/auth/login", json={"email": "nobody@example.com", "password": PASSWORD})
+    assert wrong.status_code == 401 and "WWW-Authenticate" not in wrong.headers
