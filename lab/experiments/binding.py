@@ -3,16 +3,24 @@
 `python -m lab up --session-binding dbsc --jwt-binding dpop` binds the servers' credentials
 (docs/binding.md); a client of such a server signs with a key kept in memory
 (`loadtests.bound.ClientKey`, never serialized). The thief's copy (`Client.steal`) takes the
-cookies only: a plain jar, no key.
+cookies only: a plain jar, no key. A measurement that rebinds a running lab to compare
+bindings puts the lab's bindings back when it ends (`bindings_restored`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import requests
 
 from loadtests.bound import BoundSession
 
+from ..api import Lab
 from ..engine.state import LabConfig
+
+#: What a binding measurement changes on the lab, and puts back.
+BINDING_FIELDS = ("session_binding", "jwt_binding", "env")
 
 
 def binding_of(config: LabConfig, server: str) -> str:
@@ -26,3 +34,14 @@ def browser_session(config: LabConfig, server: str) -> requests.Session:
     if binding == "none":
         return requests.Session()
     return BoundSession(dpop=binding == "dpop", dbsc=binding == "dbsc")
+
+
+@contextmanager
+def bindings_restored(lab: Lab) -> Iterator[LabConfig]:
+    """The lab's configuration as found; its bindings and environment put back at the end, even
+    after a failure: a measurement rebinds the lab someone else is using (the CLI's, a test's)."""
+    before = lab.config
+    try:
+        yield before
+    finally:
+        lab.reconfigure(**{field: getattr(before, field) for field in BINDING_FIELDS})

@@ -1,8 +1,9 @@
 """What binding costs, measured through the running lab: per request, and per renewal.
 
 Usage (after `python -m lab up`; --proof needs no lab):
-    python -m lab binding-cost [--requests 300]  (per request and renewal)
+    python -m lab binding-cost [--requests 300]  (per request and renewal, then --replay)
     python -m lab binding-cost --window  (a bound lab: how long a stolen copy works)
+    python -m lab binding-cost --replay  (a captured DPoP proof replayed to every replica)
     python -m lab binding-cost --proof   (one DPoP proof signed and verified)
 
 For each server, unbound then bound, the lab is reconfigured and one client logs in and asks
@@ -10,13 +11,15 @@ GET /auth/me `--requests` times through HAProxy. Each row gives the server's own
 (Server-Timing `dur`, and `store=` round trips) and the whole request as the client saw it
 (DPoP: signing a proof included). DBSC rows add what a renewal costs (the challenge round and
 the signed answer) and the registration. The medians are printed with their p90 as the spread.
-The lab is left as it was found.
+The replay (lab/experiments/binding_replay.py) follows, unless --no-replay. Every table is
+stamped with the commit, the date and the machine. The lab is left as it was found.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,8 +27,10 @@ from typing import Any
 from loadtests.bound import BoundSession, ClientKey
 
 from ..api import Lab
+from ..engine.stamp import stamp_line
+from . import binding_replay
 from .actors import auth_cost
-from .binding import binding_of
+from .binding import binding_of, bindings_restored
 from .story import Story
 
 #: (row, server, LabConfig changes, extra server environment)
@@ -33,7 +38,12 @@ CONFIGURATIONS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
     ("session", "session", {"session_binding": "none"}, {}),
     ("session + dbsc", "session", {"session_binding": "dbsc"}, {}),
     ("jwt", "jwt", {"jwt_binding": "none"}, {}),
-    ("jwt + dpop (replay in redis)", "jwt", {"jwt_binding": "dpop"}, {}),
+    (
+        "jwt + dpop (replay in redis)",
+        "jwt",
+        {"jwt_binding": "dpop"},
+        {"DPOP_REPLAY_STORE": "redis"},
+    ),
     (
         "jwt + dpop (replay in memory)",
         "jwt",
@@ -139,18 +149,13 @@ def proof_cost(count: int = 2000) -> dict[str, str]:
 
 def run(lab: Lab, requests: int, say: Callable[[str], None] = print) -> list[dict[str, Any]]:
     """Every configuration in turn; the lab's own configuration restored at the end."""
-    before = lab.config
     rows = []
-    try:
+    with bindings_restored(lab) as before:
         for name, server, changes, env in CONFIGURATIONS:
             say(f"binding cost: {name}")
             lab.reconfigure(**changes, env={**before.env, **env})
             bound = any(value != "none" for value in changes.values())
             rows.append({"configuration": name, **measure(lab, server, bound, requests)})
-    finally:
-        lab.reconfigure(
-            **{f: getattr(before, f) for f in ("session_binding", "jwt_binding", "env")}
-        )
     return rows
 
 
@@ -180,10 +185,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="measure instead how long a stolen copy works on the running lab's bound servers",
     )
+    replay = parser.add_mutually_exclusive_group()
+    replay.add_argument(
+        "--replay",
+        action="store_true",
+        help="only the replay: one captured DPoP proof sent to every JWT replica, per replay store",
+    )
+    replay.add_argument(
+        "--no-replay", action="store_true", help="the cost per request only, without the replay"
+    )
+    parser.add_argument(
+        "--proof-window",
+        type=float,
+        default=binding_replay.DEFAULT_WINDOW,
+        help="DPOP_PROOF_WINDOW (seconds) for the replay: the run waits it out once per store",
+    )
     parser.add_argument(
         "--proof", action="store_true", help="time one DPoP proof in this process (no lab)"
     )
     args = parser.parse_args(argv)
+    if args.proof_window < binding_replay.MIN_WINDOW:
+        parser.error(f"--proof-window must be at least {binding_replay.MIN_WINDOW:g} s")
     if args.proof:
         for name, figure in proof_cost().items():
             print(f"{name}: {figure} ms")
@@ -201,7 +223,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{window}; the victim still in: {row['victim_in']}"
                 )
         return 0
-    print(table(run(lab, args.requests), args.requests))
+    tables = []
+    if not args.replay:
+        tables.append(table(run(lab, args.requests), args.requests))
+    if not args.no_replay:
+        tables.append(binding_replay.table(binding_replay.run(lab, args.proof_window)))
+    command = " ".join(["python -m lab binding-cost", *(sys.argv[1:] if argv is None else argv)])
+    print(f"Printed by `{command}` at {stamp_line()}\n")
+    print("\n\n".join(tables))
     return 0
 
 
