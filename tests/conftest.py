@@ -77,6 +77,26 @@ def empty_postgres_url(postgres_url: str) -> str:
     return postgres_url
 
 
+# --- where the time goes (`pytest --cpu-by-module`) ---------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--cpu-by-module`: a table of CPU and wall seconds per test module at the end."""
+    parser.addoption(
+        "--cpu-by-module",
+        action="store_true",
+        help="print the CPU and wall seconds each test module cost (tests/support/cpu_budget.py)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the CPU table's plugin when asked (on the controller and on every worker)."""
+    if config.getoption("--cpu-by-module"):
+        from tests.support import cpu_budget
+
+        config.pluginmanager.register(cpu_budget, "cpu_budget")
+
+
 # --- running in parallel (pytest-xdist, `make test`) --------------------------------------------
 
 #: Fixtures that stand for a lab a test reconfigures: every test holding one runs in the same
