@@ -28,6 +28,8 @@ class Contestant:
     registers: bool = True
     #: The name of its mechanism's limit (the minimal app it is compared with), if any.
     limit: str | None = None
+    #: Whether the login registers a key (DBSC): the credential is the cookie it then renews.
+    bound: bool = False
 
 
 FLOOR = "floor (bare Flask)"
@@ -38,6 +40,12 @@ JWT_LIMIT = "minimal JWT (one PyJWT decode)"
 #: Shared session stores measured besides Redis (memory is per process: it breaks under
 #: gunicorn's several workers, on purpose, so it is not a contestant).
 SESSION_STORES = ("cached",)
+#: The bound session (DBSC) on Redis: wrk sends the short cookie the client's key renewed, alive
+#: for the whole bench (DBSC_COOKIE_TTL is the copy's window, not the check's cost). DPoP has no
+#: contestant: a proof is good for one request, and wrk replays one recorded header
+#: (`python -m lab binding-cost` measures it with a client that signs every request).
+DBSC = "session server + dbsc"
+DBSC_ENV = {"SESSION_STORE": "redis", "SESSION_BINDING": "dbsc", "DBSC_COOKIE_TTL": "3600"}
 
 
 def jwt_modes() -> list[str]:
@@ -103,6 +111,16 @@ def contestants() -> list[Contestant]:
         )
         for store in ("redis", *SESSION_STORES)
     ]
+    rows.append(
+        Contestant(
+            DBSC,
+            "servers.session_server:create_app()",
+            DBSC_ENV,
+            "sid_bound",
+            limit=SESSION_LIMIT,
+            bound=True,
+        )
+    )
     rows += [
         Contestant(
             jwt_name(mode),

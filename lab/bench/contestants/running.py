@@ -8,6 +8,8 @@ from pathlib import Path
 
 import requests
 
+from loadtests.bound import BoundSession
+
 from ...engine import processes
 from ...store.redis_server import RedisProcess
 from ..wrk import USER_AGENT, BenchError, WrkRun, wrk
@@ -90,7 +92,8 @@ def log_in(running: Running) -> str | None:
         return None
     base = f"http://127.0.0.1:{running.port}"
     account = {"email": "bench@example.com", "password": "bench-password-1", "name": "Bench"}
-    with requests.Session() as http:
+    # A bound contestant's client answers the login's registration offer with its own key.
+    with BoundSession() if contestant.bound else requests.Session() as http:
         http.headers["User-Agent"] = USER_AGENT
         if contestant.registers:
             http.post(f"{base}/auth/register", json=account, timeout=10)

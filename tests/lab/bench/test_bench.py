@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from lab.bench.contestants import (
+    DBSC,
     FLOOR,
     JWT_LIMIT,
     SESSION,
@@ -80,7 +81,7 @@ def run_bench(*args: str, timeout: int = 240) -> dict:
 def test_bench_http_measures_every_contestant_against_the_floor_and_its_limit():
     report = run_bench("--http", "--rounds", "1", "--duration", "1")
     rows = {row["name"]: row for row in report["contestants"]}
-    expected = {FLOOR, SESSION_LIMIT, JWT_LIMIT, USUAL, SESSION, session_name("cached")}
+    expected = {FLOOR, SESSION_LIMIT, JWT_LIMIT, USUAL, SESSION, session_name("cached"), DBSC}
     expected |= {jwt_name(mode) for mode in JWT_MODES}
     assert set(rows) == expected  # every JWT mode the server knows, none typed by hand
     assert rows[FLOOR]["ratio_to_floor"]["rps"] == {"median": 1.0, "min": 1.0, "max": 1.0}
@@ -88,7 +89,7 @@ def test_bench_http_measures_every_contestant_against_the_floor_and_its_limit():
     assert rows[FLOOR]["ratio_to_limit"] is None  # the floor is no mechanism
     for limit in (SESSION_LIMIT, JWT_LIMIT):
         assert rows[limit]["ratio_to_limit"]["rps"]["median"] == 1.0
-    assert rows[SESSION]["limit"] == SESSION_LIMIT
+    assert rows[SESSION]["limit"] == rows[DBSC]["limit"] == SESSION_LIMIT
     assert all(rows[jwt_name(mode)]["limit"] == JWT_LIMIT for mode in JWT_MODES)
     for row in rows.values():
         assert row["errors"] == 0, row["name"]  # every request carried an accepted credential
