@@ -22,6 +22,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ..attach import sigterm_interrupts
 from ..engine.state import STATE_DIR_ENV, LabError, resolve_state_dir
 from . import faults as cli_faults
 from . import lifecycle as cli_lifecycle
@@ -98,8 +99,24 @@ def delegate(name: str, argv: list[str]) -> int:
     return int(module.main(argv) or 0)
 
 
+#: Exit status after SIGTERM or Ctrl-C (128 + SIGINT, as a shell reports an interrupted command).
+INTERRUPTED = 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `python -m lab`."""
+    """Entry point of `python -m lab`: SIGTERM ends a command as Ctrl-C does, so that whatever
+    it started (a bench's contestants, a report's private lab, a Locust run) is stopped by its
+    own cleanup, never left running."""
+    try:
+        with sigterm_interrupts():
+            return run(argv)
+    except KeyboardInterrupt:
+        print("lab: interrupted; what this command started has been stopped.", file=sys.stderr)
+        return INTERRUPTED
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the command (or hand it to its own module)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # loadtest/report/demo parse their own flags: hand them everything after their name.
