@@ -34,6 +34,21 @@ class NoSession(SessionInterface):
         return None
 
 
+class AuthLabFlask(Flask):
+    """Flask, asking once per function whether it is a coroutine: `ensure_sync` (Flask's
+    documented hook) runs for the view and every hook on every request, and each time asks
+    `inspect` again (about 7 calls per /auth/me), for an answer that never changes."""
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        cache: dict[Callable[..., Any], Callable[..., Any]] = self.__dict__.setdefault(
+            "_sync_of", {}
+        )
+        found = cache.get(func)
+        if found is None:
+            found = cache[func] = super().ensure_sync(func)
+        return found
+
+
 def build_app(
     name: str,
     make_backend: Callable[[Settings], AuthBackend],
@@ -43,7 +58,7 @@ def build_app(
     """Defaults, then the environment, then test overrides; then the shared API on a backend,
     and the server's own routes (`install_views`: the app factory passes them, so a backend
     never imports the views that use it)."""
-    app = Flask(name)
+    app = AuthLabFlask(name)
     # Strict JSON bodies and bounded <int:> path ids, before any route exists.
     install_request_parsing(app)
     # Settings: environment first, then explicit overrides (tests pass their own Redis/SQL).
