@@ -11,6 +11,7 @@ import re
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,15 +44,39 @@ def auth_cost(response: requests.Response) -> tuple[float | None, int | None]:
     return float(match["dur"]), int(match["store"])
 
 
+#: Longest an experiment's client keeps retrying a password request that a busy replica put
+#: off (503 `hashing_busy`, `Retry-After`): the replica hashes a few passwords at a time and
+#: tells the rest to come back, as it should; a polite client does.
+BUSY_WAIT = 30.0
+
+
+def politely(send: Callable[[], requests.Response]) -> requests.Response:
+    """Send a password request; while the replica answers 503 `hashing_busy`, wait the
+    `Retry-After` it asks (at most a second) and send it again, for up to BUSY_WAIT seconds."""
+    deadline = time.monotonic() + BUSY_WAIT
+    while True:
+        response = send()
+        busy = response.status_code == 503 and b"hashing_busy" in response.content
+        if not busy or time.monotonic() >= deadline:
+            return response
+        try:
+            wait = float(response.headers.get("Retry-After", "1"))
+        except ValueError:
+            wait = 1.0
+        time.sleep(min(max(wait, 0.05), 1.0))
+
+
 def register(base_url: str, prefix: str = "user") -> Account:
     """Register a fresh account (both servers share the user database)."""
     email = f"{prefix}-{uuid.uuid4().hex[:10]}@authlab.example.com"
     password = secrets.token_urlsafe(12)
     name = prefix.capitalize()
-    response = requests.post(
-        base_url + "/auth/register",
-        json={"email": email, "password": password, "name": name},
-        timeout=TIMEOUT,
+    response = politely(
+        lambda: requests.post(
+            base_url + "/auth/register",
+            json={"email": email, "password": password, "name": name},
+            timeout=TIMEOUT,
+        )
     )
     if response.status_code != 201:
         raise RuntimeError(f"register failed: {response.status_code} {response.text[:200]}")
@@ -96,9 +121,8 @@ class Client:
 
     def login(self, account: Account) -> requests.Response:
         """Log in; raise if the server refuses (an experiment cannot go on without it)."""
-        response = self.post(
-            "/auth/login", json={"email": account.email, "password": account.password}
-        )
+        body = {"email": account.email, "password": account.password}
+        response = politely(lambda: self.post("/auth/login", json=body))
         if response.status_code != 200:
             raise RuntimeError(
                 f"{self.name} could not log in: {response.status_code} {response.text[:200]}"

@@ -107,3 +107,23 @@ def test_scale_from_environment(monkeypatch):
     monkeypatch.setenv("AUTHLAB_SCALE", "huge")
     with pytest.raises(ValueError, match="AUTHLAB_SCALE"):
         get_scale()
+
+
+def test_a_password_request_put_off_by_a_busy_replica_is_sent_again():
+    """503 hashing_busy with Retry-After: the experiments' clients wait and retry (politely);
+    any other answer, a 429 or a refusal, is theirs to read at once."""
+    import requests
+
+    from lab.experiments.actors import politely
+
+    def answer(status: int, body: bytes, retry_after: str | None = None) -> requests.Response:
+        response = requests.Response()
+        response.status_code, response._content = status, body  # noqa: SLF001
+        if retry_after:
+            response.headers["Retry-After"] = retry_after
+        return response
+
+    queue = [answer(503, b'{"error":"hashing_busy"}', "0.05"), answer(200, b"{}")]
+    assert politely(lambda: queue.pop(0)).status_code == 200 and queue == []
+    queue = [answer(503, b'{"error":"store_unavailable"}', "1"), answer(200, b"{}")]
+    assert politely(lambda: queue.pop(0)).status_code == 503  # not a busy hasher: no retry
