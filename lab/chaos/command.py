@@ -3,10 +3,12 @@
     python -m lab chaos --minutes 1 --seed 7                 every target, a minute each
     python -m lab chaos --ops 200 --minutes 0.4 --servers jwt:denylist --topologies single
     python -m lab chaos --check results/<run>/          (or some of its .history.jsonl files)
+    python -m lab chaos --naive --seed 7                 the same JWT targets, guard off: the before
 
 It uses the running lab (reconfigured for each target, left running), or starts a private one
 in a temporary directory and stops it at the end. It writes results/<time>-chaos-s<seed>/: one
-history per target (JSON lines), report.json and report.txt. Exit status 3 when a promise broke.
+history per target (JSON lines), report.json, report.txt and run.json (the command, commit, date
+and machine). Exit status 3 when a promise broke.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import shlex
 import shutil
 import sys
 import tempfile
@@ -24,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from ..api import Lab
+from ..engine.stamp import stamp
 from ..engine.state import REPO_ROOT, STATE_DIR_ENV, LabError, resolve_state_dir
 from . import schedule
 from .checker import check
 from .history import load
-from .run import TARGETS, TOPOLOGIES, Plan, Target, run_target, save
+from .run import GUARDED, TARGETS, TOPOLOGIES, Plan, Target, run_target, save
 from .table import render
 
 DEFAULT_RESULTS_DIR = REPO_ROOT / "results"
@@ -90,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--servers", type=_targets, help="server:mode list (default every one: "
         + ",".join(f"{s}:{m}" for s, m in TARGETS) + ")")  # fmt: skip
     add("--topologies", type=_names(TOPOLOGIES), default=list(TOPOLOGIES), help="single,sentinel")
+    add("--naive", action="store_true",
+        help="JWT_REVOCATION_GUARD=off: the naive denylist, the before (default targets: "
+        + ",".join(f"{s}:{m}" for s, m in GUARDED) + "; rows labelled naive)")  # fmt: skip
     add("--faults", type=_names(list(schedule.FAULTS)), help="only these faults (default all)")
     add("--max-faults", type=_positive(int), help="at most this many faults per target")
     add(
@@ -141,12 +148,27 @@ def _plan(args: argparse.Namespace, seed: int) -> Plan:
     )  # fmt: skip
 
 
+def targets_of(args: argparse.Namespace) -> list[Target]:
+    """The targets the flags name, every topology for every server:mode; with --naive, the
+    guarded modes only (the guard of the others cannot be turned off: LabError)."""
+    pairs = args.servers or list(GUARDED if args.naive else TARGETS)
+    if args.naive and (unguarded := [f"{s}:{m}" for s, m in pairs if (s, m) not in GUARDED]):
+        raise LabError(
+            f"--naive turns off JWT_REVOCATION_GUARD, which {', '.join(unguarded)} has not: "
+            f"choose among {', '.join(f'{s}:{m}' for s, m in GUARDED)}"
+        )
+    return [Target(s, m, t, naive=args.naive) for t in args.topologies for s, m in pairs]
+
+
 def run(args: argparse.Namespace, seed: int, say) -> tuple[list[dict[str, Any]], Path]:
     """Every target in turn on one lab; the reports and the results folder."""
-    pairs = args.servers or list(TARGETS)
-    targets = [Target(s, m, t) for t in args.topologies for s, m in pairs]
+    targets = targets_of(args)
     out = args.results / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-chaos-s{seed}"
     out.mkdir(parents=True, exist_ok=False)
+    # What ran, where, from which commit: the stamp a summary of many runs prints.
+    command = "python -m lab chaos " + shlex.join(args.argv)
+    run_json = {"seed": seed, "naive": args.naive, "command": command, **stamp()}
+    (out / "run.json").write_text(json.dumps(run_json, indent=2) + "\n")
     lab, tmp = _lab(args, say)
     started = tmp is not None or not lab.is_running()
     original = lab.config
@@ -177,7 +199,9 @@ def run(args: argparse.Namespace, seed: int, say) -> tuple[list[dict[str, Any]],
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m lab chaos`."""
-    args = build_parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(given)
+    args.argv = given  # the recorded command is the one typed, every flag kept
     if args.check:
         return _check_only(args.check)
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)  # noqa: S311
