@@ -4,6 +4,7 @@
     python -m lab chaos --ops 200 --minutes 0.4 --servers jwt:denylist --topologies single
     python -m lab chaos --check results/<run>/          (or some of its .history.jsonl files)
     python -m lab chaos --naive --seed 7                 the same JWT targets, guard off: the before
+    python -m lab chaos --summary results/*-chaos-s*/ [--markdown]   one table across many runs
 
 It uses the running lab (reconfigured for each target, left running), or starts a private one
 in a temporary directory and stops it at the end. It writes results/<time>-chaos-s<seed>/: one
@@ -29,7 +30,7 @@ from typing import Any
 from ..api import Lab
 from ..engine.stamp import stamp
 from ..engine.state import REPO_ROOT, STATE_DIR_ENV, LabError, resolve_state_dir
-from . import schedule
+from . import schedule, summary
 from .checker import check
 from .history import load
 from .run import GUARDED, TARGETS, TOPOLOGIES, Plan, Target, run_target, save
@@ -109,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--keep-lab", action="store_true", help="leave a lab this run started running")
     add("--check", type=Path, nargs="+", metavar="HISTORY",
         help="only check saved histories (files, or a run's folder)")  # fmt: skip
+    add("--summary", type=Path, nargs="+", metavar="RUN",
+        help="only sum saved runs (their folders, or the --results folder of each): one row "
+        "per target across seeds, totals, and the runs' stamp")  # fmt: skip
+    add("--markdown", action="store_true", help="--summary as Markdown tables")
     add("--quiet", action="store_true", help="no progress lines")
     return parser
 
@@ -139,6 +144,19 @@ def _check_only(paths: list[Path]) -> int:
     seeds = sorted({r["seed"] for r in reports})
     print(render(reports, seeds[0] if len(seeds) == 1 else seeds), end="")
     return BROKEN if any(any(r["broken"].values()) for r in reports) else 0
+
+
+def _summary(paths: list[Path], argv: list[str], md: bool) -> int:
+    missing = [str(p) for p in paths if not p.exists()]
+    folders = summary.run_folders([p for p in paths if p.exists()])
+    if missing or not folders:
+        why = f"no such folder: {', '.join(missing)}" if missing else "no history in them"
+        print(f"chaos: --summary: {why}", file=sys.stderr)
+        return 1
+    runs = [summary.read_run(f) for f in folders]
+    printed_by = "python -m lab chaos " + shlex.join(argv)
+    print(summary.render(runs, printed_by, stamp(), md), end="")
+    return BROKEN if summary.broke_any(runs) else 0
 
 
 def _plan(args: argparse.Namespace, seed: int) -> Plan:
@@ -204,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = given  # the recorded command is the one typed, every flag kept
     if args.check:
         return _check_only(args.check)
+    if args.summary:
+        return _summary(args.summary, given, args.markdown)
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)  # noqa: S311
 
     def say(message: str) -> None:
