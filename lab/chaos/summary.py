@@ -135,29 +135,30 @@ def _fault_cell(row: Row, name: str, topology: str | None) -> str:
     return f"{row.faults[name]}{failed}"
 
 
+def _cells(label: str, row: Row, topology: str | None) -> list[str]:
+    return (
+        [label, str(len(row.seeds)), str(row.ops), str(row.confirmed)]
+        + [_fault_cell(row, name, topology) for name in FAULTS]
+        + [str(row.promise(kind)) for kind, _ in PROMISES]
+    )
+
+
 def table(rows: dict[Key, Row]) -> list[list[str]]:
-    """The header, a line per target, and the totals."""
-    faults = list(FAULTS)
-    header = ["target", "seeds", "ops", "confirmed", *faults, *(h for _, h in PROMISES)]
-    lines = [header]
-    total = Row()
+    """The header, a line per target, and the totals: of the guarded targets, and apart, of the
+    naive ones (a sum across both would say nothing)."""
+    lines = [["target", "seeds", "ops", "confirmed", *FAULTS, *(h for _, h in PROMISES)]]
+    totals: dict[bool, Row] = {}
     for key, row in rows.items():
-        lines.append(
-            [key.label(), str(len(row.seeds)), str(row.ops), str(row.confirmed)]
-            + [_fault_cell(row, name, key.topology) for name in faults]
-            + [str(row.promise(kind)) for kind, _ in PROMISES]
-        )
+        lines.append(_cells(key.label(), row, key.topology))
+        total = totals.setdefault(key.naive, Row())
         total.seeds |= row.seeds
         total.ops += row.ops
         total.confirmed += row.confirmed
         total.faults += row.faults
         total.failed += row.failed
         total.broken += row.broken
-    lines.append(
-        ["total", str(len(total.seeds)), str(total.ops), str(total.confirmed)]
-        + [_fault_cell(total, name, None) for name in faults]
-        + [str(total.promise(kind)) for kind, _ in PROMISES]
-    )
+    for naive, total in sorted(totals.items()):
+        lines.append(_cells("total naive" if naive else "total", total, None))
     return lines
 
 
@@ -172,13 +173,13 @@ def before_after(rows: dict[Key, Row]) -> list[list[str]]:
         lines.append(
             [
                 key.label().replace(" naive", ""),
-                f"{naive.promise('revocation_undone')} of {naive.confirmed} "
-                f"({len(naive.seeds)} seeds)",
-                f"{guarded.promise('revocation_undone')} of {guarded.confirmed} "
-                f"({len(guarded.seeds)} seeds)",
+                f"{naive.promise('revocation_undone')} of {naive.confirmed}, "
+                f"seeds {_seed_list(sorted(naive.seeds))}",
+                f"{guarded.promise('revocation_undone')} of {guarded.confirmed}, "
+                f"seeds {_seed_list(sorted(guarded.seeds))}",
             ]
         )
-    header = ["target", "undone, guard off (naive)", "undone, guard on"]
+    header = ["target", "undone of confirmed, guard off (naive)", "undone of confirmed, guard on"]
     return [header, *lines] if lines else []
 
 
@@ -189,20 +190,25 @@ def _seed_list(seeds: list[int]) -> str:
     return ", ".join(map(str, seeds))
 
 
-def _command(runs: list[Run]) -> str:
-    """The runs' command once, its seed written S, when they differ only by the seed; else
-    each run's own."""
-    if any("command" not in r.stamp for r in runs):
-        return "Runs: " + "; ".join(
-            f"`{r.stamp['command']}`" if "command" in r.stamp else f"{r.path} (no run.json)"
-            for r in runs
-        )
-    if len(runs) == 1:
-        return f"Run: `{runs[0].stamp['command']}`"
-    shapes = {re.sub(rf"(?<!\d){r.stamp['seed']}(?!\d)", "S", r.stamp["command"]) for r in runs}
-    if len(shapes) == 1:
-        return f"Each run: `{shapes.pop()}` (S: its seed)"
-    return "Runs: " + "; ".join(f"`{r.stamp['command']}`" for r in runs)
+def _commands(runs: list[Run]) -> str:
+    """The runs' commands, each shape once: runs that differ only by their seed share one line,
+    the seed written S (a shape run once is written as it ran)."""
+    shapes: dict[str, list[Run]] = {}
+    for run in runs:
+        if "command" not in run.stamp:
+            shapes.setdefault(f"{run.path} (no run.json)", []).append(run)
+            continue
+        shape = re.sub(rf"(?<!\d){run.stamp['seed']}(?!\d)", "S", run.stamp["command"])
+        shapes.setdefault(shape, []).append(run)
+    parts = []
+    for shape, group in shapes.items():
+        if "command" not in group[0].stamp:
+            parts.append(shape)
+        elif len(group) == 1:
+            parts.append(f"`{group[0].stamp['command']}`")
+        else:
+            parts.append(f"`{shape}` (S: {_seed_list(sorted(r.stamp['seed'] for r in group))})")
+    return ("Each run: " if len(runs) > 1 else "Run: ") + "; ".join(parts)
 
 
 def stamp_lines(runs: list[Run], printed_by: str, checked_at: dict[str, str]) -> list[str]:
@@ -224,7 +230,7 @@ def stamp_lines(runs: list[Run], printed_by: str, checked_at: dict[str, str]) ->
             + (f" (seeds {_seed_list(group_seeds)})" if len(groups) > 1 else "")
             + "."
         )
-    lines.append(f"{_command(runs)}.")
+    lines.append(f"{_commands(runs)}.")
     lines.append(
         f"Printed by `{printed_by}` (histories checked again at commit {checked_at['commit']}, "
         f"{checked_at['date']})."

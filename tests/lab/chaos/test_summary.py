@@ -94,20 +94,32 @@ def test_the_summary_sums_each_target_over_its_seeds(runs, capsys):
     # The stamp: the runs' commit and machine, their command once with the seed written S.
     assert "Seeds 201, 202: 2 run(s), 4 histories." in out
     assert "Commit abc1234, day 201 to day 202, 2 cores, a test CPU." in out
-    assert f"`python -m lab chaos --seed S --minutes 0.2 --results {runs}/sS` (S: its seed)" in out
+    assert (
+        f"Each run: `python -m lab chaos --seed S --minutes 0.2 --results {runs}/sS` (S: 201, 202)."
+        in out
+    )
 
 
 def test_the_naive_runs_give_the_before_beside_the_after(runs, capsys):
     code = main(["--summary", str(runs)])  # the parent: every run folder in it
     out = capsys.readouterr().out
     assert code == BROKEN  # the naive run undid a confirmed revocation
-    naive = next(line for line in out.splitlines() if line.startswith("jwt:denylist naive"))
-    assert naive.split()[-4:] == ["1", "0", "0", "0"]  # undone, dishonest, unclear, no-answer
-    before_after = next(line for line in out.splitlines() if "(1 seeds)" in line)
-    assert before_after.split("  ")[0] == "jwt:denylist × single"
-    assert "1 of 1 (1 seeds)" in before_after and "0 of 2 (2 seeds)" in before_after
-    # Commands that differ by more than the seed are listed one by one.
-    assert "--naive --seed 201" in out and "--seed 202 --minutes" in out
+    lines = {line.split("  ")[0]: line for line in out.splitlines()}
+    naive = lines["jwt:denylist naive × single"].split()
+    assert naive[-4:] == ["1", "0", "0", "0"]  # undone, dishonest, unclear, no-answer
+    # The totals keep the naive apart: the guarded total still says 0 undone.
+    assert lines["total"].split()[-4:] == ["0", "0", "0", "0"]
+    assert lines["total naive"].split()[-4:] == ["1", "0", "0", "0"]
+    before_after = next(line for line in out.splitlines() if "1 of 1, seeds 201" in line)
+    assert (
+        before_after.startswith("jwt:denylist × single")
+        and "0 of 2, seeds 201, 202" in before_after
+    )
+    # Each shape of command once: the naive run as it ran, the guarded ones with S.
+    assert (
+        f"`python -m lab chaos --naive --seed 201 --minutes 0.2 --results {runs}/naive-s201`" in out
+    )
+    assert f"`python -m lab chaos --seed S --minutes 0.2 --results {runs}/sS` (S: 201, 202)" in out
 
 
 def test_a_summary_of_nothing_says_so(tmp_path, capsys):
