@@ -110,11 +110,10 @@ def test_the_naive_runs_give_the_before_beside_the_after(runs, capsys):
     # The totals keep the naive apart: the guarded total still says 0 undone.
     assert lines["total"].split()[-4:] == ["0", "0", "0", "0"]
     assert lines["total naive"].split()[-4:] == ["1", "0", "0", "0"]
-    before_after = next(line for line in out.splitlines() if "1 of 1, seeds 201" in line)
-    assert (
-        before_after.startswith("jwt:denylist × single")
-        and "0 of 2, seeds 201, 202" in before_after
-    )
+    before_after = next(line for line in out.splitlines() if "1 undone, 1 confirmed" in line)
+    assert before_after.startswith("jwt:denylist × single")
+    assert "1 undone, 1 confirmed (seeds 201)" in before_after
+    assert "0 undone, 2 confirmed (seeds 201, 202)" in before_after
     # Each shape of command once: the naive run as it ran, the guarded ones with S.
     assert (
         f"`python -m lab chaos --naive --seed 201 --minutes 0.2 --results {runs}/naive-s201`" in out
