@@ -71,6 +71,7 @@ class Row:
     """One target summed over its seeds."""
 
     seeds: set[int] = field(default_factory=set)
+    histories: int = 0
     ops: int = 0
     confirmed: int = 0
     faults: Counter[str] = field(default_factory=Counter)
@@ -80,12 +81,19 @@ class Row:
     def add(self, report: dict[str, Any]) -> None:
         """One history's report (checker.check) added in."""
         self.seeds.add(report["seed"])
+        self.histories += 1
         self.ops += sum(report["operations"].values())
         self.confirmed += report["confirmed_revocations"]
         for fault in report["faults"]:
             (self.faults if fault.get("ok") else self.failed)[fault["name"]] += 1
         self.broken.update(report["broken"])
         self.broken["no-answer"] += report["no_answer"]
+
+    def seed_count(self) -> str:
+        """How many seeds, and how many runs when a seed ran more than once (a total, which
+        adds no history itself, gives the seeds only)."""
+        n = len(self.seeds)
+        return str(n) if self.histories in (0, n) else f"{n} ({self.histories} runs)"
 
     def promise(self, kind: str | None) -> int:
         """The count of one promise column."""
@@ -137,7 +145,7 @@ def _fault_cell(row: Row, name: str, topology: str | None) -> str:
 
 def _cells(label: str, row: Row, topology: str | None) -> list[str]:
     return (
-        [label, str(len(row.seeds)), str(row.ops), str(row.confirmed)]
+        [label, row.seed_count(), str(row.ops), str(row.confirmed)]
         + [_fault_cell(row, name, topology) for name in FAULTS]
         + [str(row.promise(kind)) for kind, _ in PROMISES]
     )

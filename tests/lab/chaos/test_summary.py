@@ -126,3 +126,13 @@ def test_a_summary_of_nothing_says_so(tmp_path, capsys):
     assert "no such folder" in capsys.readouterr().err
     assert main(["--summary", str(tmp_path)]) == 1
     assert "no history" in capsys.readouterr().err
+
+
+def test_a_seed_run_twice_counts_as_one_seed_and_two_runs(tmp_path, capsys):
+    for again in ("v1", "v2"):
+        text = history(201, "denylist", "single", KEPT)
+        saved_run(tmp_path / again, 201, {"jwt-denylist-single": text})
+    assert main(["--summary", str(tmp_path)]) == 0
+    lines = {line.split("  ")[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["jwt:denylist × single"].split()[3:6] == ["1", "(2", "runs)"]
+    assert lines["total"].split()[1:3] == ["1", "6"]  # one seed; 2 runs x 3 operations
