@@ -218,7 +218,10 @@ def run(args: argparse.Namespace, seed: int, say) -> tuple[list[dict[str, Any]],
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m lab chaos`."""
     given = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(given)
+    parser = build_parser()
+    args = parser.parse_args(given)
+    if args.markdown and not args.summary:
+        parser.error("--markdown goes with --summary")
     args.argv = given  # the recorded command is the one typed, every flag kept
     if args.check:
         return _check_only(args.check)

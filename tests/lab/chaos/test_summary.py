@@ -136,3 +136,9 @@ def test_a_seed_run_twice_counts_as_one_seed_and_two_runs(tmp_path, capsys):
     lines = {line.split("  ")[0]: line for line in capsys.readouterr().out.splitlines()}
     assert lines["jwt:denylist × single"].split()[3:6] == ["1", "(2", "runs)"]
     assert lines["total"].split()[1:3] == ["1", "6"]  # one seed; 2 runs x 3 operations
+
+
+def test_markdown_without_summary_is_refused(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--markdown"])
+    assert exit_.value.code == 2 and "--markdown goes with --summary" in capsys.readouterr().err
