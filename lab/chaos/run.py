@@ -18,6 +18,7 @@ from .checker import check
 from .clients import Budget, Client, drive
 from .faults import available, inject
 from .history import History
+from .partition import wait_whole
 
 #: Every server and mode the checker knows promises of (the memory store splits by design).
 TARGETS = (
@@ -102,6 +103,10 @@ def run_target(
     if changes:
         say("  lab: " + ", ".join(f"{k}={v}" for k, v in changes.items()))
     lab.reconfigure(**changes)  # also restarts whatever a previous target left stopped
+    # Not on the split brain a partition of the target before may still leave (partition.py).
+    settled = wait_whole(lab)
+    if settled > 1:
+        say(f"  the store became whole again after {settled:.0f}s")
     faults = schedule.plan(
         plan.seed, plan.seconds, target.topology, target.server, lab.config.replicas,
         faults=_faults_here(target, plan), limit=plan.max_faults,
@@ -118,6 +123,7 @@ def run_target(
             "schedule": [f.to_json() for f in faults],
             "plan": {"seconds": plan.seconds, "ops": plan.ops, "clients": plan.clients},
             "replicas": lab.config.replicas,
+            "store_settled_s": settled,
         }
     )
     clients = [

@@ -24,6 +24,7 @@ from lab.chaos.checker import check
 from lab.chaos.command import main
 from lab.chaos.faults import skewed_env
 from lab.chaos.history import load
+from lab.chaos.partition import whole
 from lab.chaos.run import Target
 from lab.engine.processes import free_port, is_listening, wait_until
 from lab.engine.state import STATE_DIR_ENV
@@ -219,6 +220,18 @@ def test_naive_refuses_a_mode_without_a_guard(tmp_path, capsys):
     argv = ["--naive", "--servers", "jwt:denylist,session:redis", "--results", str(tmp_path)]
     assert main(argv) == 1
     assert "session:redis" in capsys.readouterr().err and not any(tmp_path.iterdir())
+
+
+def test_the_store_is_whole_only_when_every_other_node_replicates_the_primary():
+    """After a partition heals, the old primary stays a primary for seconds (Sentinel waits
+    before demoting it): the chaos run waits for this before it goes on."""
+    replica = {"role": "slave", "master_link_status": "up", "master_port": "7001"}
+    assert whole(7001, [replica])
+    assert not whole(7001, [{"role": "master"}])  # split brain: two primaries
+    assert not whole(7001, [{**replica, "master_link_status": "down"}])  # still resyncing
+    assert not whole(7001, [{**replica, "master_port": "7002"}])  # follows someone else
+    assert not whole(None, [replica])  # the sentinels name no primary
+    assert not whole(7001, [{}])  # a node that does not answer
 
 
 # -- the latency proxy's gate: a partition by kind of connection ---------------------------
