@@ -3,10 +3,13 @@
     python -m lab chaos --minutes 1 --seed 7                 every target, a minute each
     python -m lab chaos --ops 200 --minutes 0.4 --servers jwt:denylist --topologies single
     python -m lab chaos --check results/<run>/          (or some of its .history.jsonl files)
+    python -m lab chaos --naive --seed 7                 the same JWT targets, guard off: the before
+    python -m lab chaos --summary results/*-chaos-s*/ [--markdown]   one table across many runs
 
 It uses the running lab (reconfigured for each target, left running), or starts a private one
 in a temporary directory and stops it at the end. It writes results/<time>-chaos-s<seed>/: one
-history per target (JSON lines), report.json and report.txt. Exit status 3 when a promise broke.
+history per target (JSON lines), report.json, report.txt and run.json (the command, commit, date
+and machine). Exit status 3 when a promise broke.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import shlex
 import shutil
 import sys
 import tempfile
@@ -24,11 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from ..api import Lab
+from ..engine.stamp import stamp
 from ..engine.state import REPO_ROOT, STATE_DIR_ENV, LabError, resolve_state_dir
-from . import schedule
+from . import schedule, summary
 from .checker import check
 from .history import load
-from .run import TARGETS, TOPOLOGIES, Plan, Target, run_target, save
+from .run import GUARDED, TARGETS, TOPOLOGIES, Plan, Target, run_target, save
 from .table import render
 
 DEFAULT_RESULTS_DIR = REPO_ROOT / "results"
@@ -90,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--servers", type=_targets, help="server:mode list (default every one: "
         + ",".join(f"{s}:{m}" for s, m in TARGETS) + ")")  # fmt: skip
     add("--topologies", type=_names(TOPOLOGIES), default=list(TOPOLOGIES), help="single,sentinel")
+    add("--naive", action="store_true",
+        help="JWT_REVOCATION_GUARD=off: the naive denylist, the before (default targets: "
+        + ",".join(f"{s}:{m}" for s, m in GUARDED) + "; rows labelled naive)")  # fmt: skip
     add("--faults", type=_names(list(schedule.FAULTS)), help="only these faults (default all)")
     add("--max-faults", type=_positive(int), help="at most this many faults per target")
     add(
@@ -102,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--keep-lab", action="store_true", help="leave a lab this run started running")
     add("--check", type=Path, nargs="+", metavar="HISTORY",
         help="only check saved histories (files, or a run's folder)")  # fmt: skip
+    add("--summary", type=Path, nargs="+", metavar="RUN",
+        help="only sum saved runs (their folders, or the --results folder of each): one row "
+        "per target across seeds, totals, and the runs' stamp")  # fmt: skip
+    add("--markdown", action="store_true", help="--summary as Markdown tables")
     add("--quiet", action="store_true", help="no progress lines")
     return parser
 
@@ -134,6 +146,19 @@ def _check_only(paths: list[Path]) -> int:
     return BROKEN if any(any(r["broken"].values()) for r in reports) else 0
 
 
+def _summary(paths: list[Path], argv: list[str], md: bool) -> int:
+    missing = [str(p) for p in paths if not p.exists()]
+    folders = summary.run_folders([p for p in paths if p.exists()])
+    if missing or not folders:
+        why = f"no such folder: {', '.join(missing)}" if missing else "no history in them"
+        print(f"chaos: --summary: {why}", file=sys.stderr)
+        return 1
+    runs = [summary.read_run(f) for f in folders]
+    printed_by = "python -m lab chaos " + shlex.join(argv)
+    print(summary.render(runs, printed_by, stamp(), md), end="")
+    return BROKEN if summary.broke_any(runs) else 0
+
+
 def _plan(args: argparse.Namespace, seed: int) -> Plan:
     return Plan(
         seed=seed, seconds=args.minutes * 60, ops=args.ops, clients=args.clients,
@@ -141,12 +166,27 @@ def _plan(args: argparse.Namespace, seed: int) -> Plan:
     )  # fmt: skip
 
 
+def targets_of(args: argparse.Namespace) -> list[Target]:
+    """The targets the flags name, every topology for every server:mode; with --naive, the
+    guarded modes only (the guard of the others cannot be turned off: LabError)."""
+    pairs = args.servers or list(GUARDED if args.naive else TARGETS)
+    if args.naive and (unguarded := [f"{s}:{m}" for s, m in pairs if (s, m) not in GUARDED]):
+        raise LabError(
+            f"--naive turns off JWT_REVOCATION_GUARD, which {', '.join(unguarded)} has not: "
+            f"choose among {', '.join(f'{s}:{m}' for s, m in GUARDED)}"
+        )
+    return [Target(s, m, t, naive=args.naive) for t in args.topologies for s, m in pairs]
+
+
 def run(args: argparse.Namespace, seed: int, say) -> tuple[list[dict[str, Any]], Path]:
     """Every target in turn on one lab; the reports and the results folder."""
-    pairs = args.servers or list(TARGETS)
-    targets = [Target(s, m, t) for t in args.topologies for s, m in pairs]
+    targets = targets_of(args)
     out = args.results / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-chaos-s{seed}"
     out.mkdir(parents=True, exist_ok=False)
+    # What ran, where, from which commit: the stamp a summary of many runs prints.
+    command = "python -m lab chaos " + shlex.join(args.argv)
+    run_json = {"seed": seed, "naive": args.naive, "command": command, **stamp()}
+    (out / "run.json").write_text(json.dumps(run_json, indent=2) + "\n")
     lab, tmp = _lab(args, say)
     started = tmp is not None or not lab.is_running()
     original = lab.config
@@ -177,9 +217,16 @@ def run(args: argparse.Namespace, seed: int, say) -> tuple[list[dict[str, Any]],
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m lab chaos`."""
-    args = build_parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(given)
+    if args.markdown and not args.summary:
+        parser.error("--markdown goes with --summary")
+    args.argv = given  # the recorded command is the one typed, every flag kept
     if args.check:
         return _check_only(args.check)
+    if args.summary:
+        return _summary(args.summary, given, args.markdown)
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)  # noqa: S311
 
     def say(message: str) -> None:

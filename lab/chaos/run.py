@@ -8,7 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from .checker import check
 from .clients import Budget, Client, drive
 from .faults import available, inject
 from .history import History
+from .partition import wait_whole
 
 #: Every server and mode the checker knows promises of (the memory store splits by design).
 TARGETS = (
@@ -29,6 +30,11 @@ TARGETS = (
     ("jwt", "push"),
 )
 TOPOLOGIES = ("single", "sentinel")
+#: The modes whose revocations a store-loss guard protects; `--naive` turns it off
+#: (JWT_REVOCATION_GUARD=off: the naive denylist, the "before" of docs/chaos.md).
+GUARDED = (("jwt", "denylist"), ("jwt", "refresh"), ("jwt", "push"))
+#: The server setting `--naive` sets to "off".
+GUARD_ENV = "JWT_REVOCATION_GUARD"
 
 
 @dataclass(frozen=True)
@@ -38,22 +44,31 @@ class Target:
     server: str
     mode: str
     topology: str
+    #: The store-loss guard off (GUARDED modes only): what a naive denylist promises.
+    naive: bool = False
 
     @property
     def name(self) -> str:
-        """`jwt-denylist-single`: the history file's name and the table's row."""
-        return f"{self.server}-{self.mode}-{self.topology}"
+        """`jwt-denylist-single` (`jwt-denylist-naive-single` with the guard off): the history
+        file's name and the table's row."""
+        return f"{self.server}-{self.mode}{'-naive' if self.naive else ''}-{self.topology}"
 
-    def lab_changes(self) -> dict[str, Any]:
-        """The lab settings this target needs (the proxy sits in front of Sentinel's nodes, so a
-        partition can cut them apart)."""
+    def lab_changes(self, env: dict[str, str]) -> dict[str, Any]:
+        """The lab settings this target needs, given the lab's extra server environment `env`
+        (the proxy sits in front of Sentinel's nodes, so a partition can cut them apart; the
+        guard is off for a naive target and as the servers default for any other, so a row's
+        label always says what ran)."""
         mode_key = "session_store" if self.server == "session" else "jwt_mode"
         sentinel = self.topology == "sentinel"
+        env = {k: v for k, v in env.items() if k != GUARD_ENV}
+        if self.naive:
+            env[GUARD_ENV] = "off"
         return {
             mode_key: self.mode,
             "redis_topology": self.topology,
             "store_latency": "0ms" if sentinel else "off",
             "replication_lag": "off",
+            "env": env,
         }
 
 
@@ -83,11 +98,15 @@ def run_target(
     lab: Lab, target: Target, plan: Plan, say: Callable[[str], None]
 ) -> tuple[History, dict[str, Any]]:
     """Run one target on `lab` (reconfigured as it needs); its history and its report."""
-    wanted = target.lab_changes()
+    wanted = target.lab_changes(lab.config.env)
     changes = {k: v for k, v in wanted.items() if getattr(lab.config, k) != v}
     if changes:
         say("  lab: " + ", ".join(f"{k}={v}" for k, v in changes.items()))
     lab.reconfigure(**changes)  # also restarts whatever a previous target left stopped
+    # Not on the split brain a partition of the target before may still leave (partition.py).
+    settled = wait_whole(lab)
+    if settled > 1:
+        say(f"  the store became whole again after {settled:.0f}s")
     faults = schedule.plan(
         plan.seed, plan.seconds, target.topology, target.server, lab.config.replicas,
         faults=_faults_here(target, plan), limit=plan.max_faults,
@@ -100,15 +119,18 @@ def run_target(
             "server": target.server,
             "mode": target.mode,
             "topology": target.topology,
+            "naive": target.naive,
             "schedule": [f.to_json() for f in faults],
             "plan": {"seconds": plan.seconds, "ops": plan.ops, "clients": plan.clients},
             "replicas": lab.config.replicas,
+            "store_settled_s": settled,
         }
     )
     clients = [
         Client(
             n, lab.url(target.server), history,
-            random.Random(f"{plan.seed}:{target.name}:{n}"),  # noqa: S311 (a workload)
+            # The guarded target's name: with --naive, the same seed makes the same workload.
+            random.Random(f"{plan.seed}:{replace(target, naive=False).name}:{n}"),  # noqa: S311
             refresh_mode=target.mode == "refresh",
         )
         for n in range(1, plan.clients + 1)

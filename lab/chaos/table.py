@@ -9,6 +9,26 @@ from typing import Any
 from .checker import KINDS
 
 HEADER = ("target", "ops", "confirmed", "faults", "undone", "dishonest", "unclear5xx", "no-answer")
+#: What the promise columns count (under every table of this package).
+LEGEND = (
+    "undone: a confirmed revocation later accepted; dishonest: a live credential refused "
+    "without a reason; unclear5xx: a 5xx without a clear JSON error; no-answer: no response."
+)
+
+
+def aligned(rows: list[list[str]]) -> list[str]:
+    """Rows of cells as text columns (the first row is the header)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip() for cells in rows
+    ]
+
+
+def markdown(rows: list[list[str]]) -> list[str]:
+    """Rows of cells as a Markdown table (the first row is the header; the first column names,
+    the others count, right-aligned)."""
+    rule = ["---", *("---:" for _ in rows[0][1:])]
+    return ["| " + " | ".join(cells) + " |" for cells in (rows[0], rule, *rows[1:])]
 
 
 def _faults(report: dict[str, Any]) -> str:
@@ -43,15 +63,9 @@ def render(reports: list[dict[str, Any]], seed: int | list[int]) -> str:
             f"chaos, seed {seed} (replay: python -m lab chaos --seed {seed} ...same flags)",
             "",
         ]
-    rows = [list(HEADER), *(row(report) for report in reports)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
-    for cells in rows:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+    lines += aligned([list(HEADER), *(row(report) for report in reports)])
     lines.append("")
-    lines.append(
-        "undone: a confirmed revocation later accepted; dishonest: a live credential refused "
-        "without a reason; unclear5xx: a 5xx without a clear JSON error; '!' a fault that failed."
-    )
+    lines.append(LEGEND + " '!' a fault that failed.")
     for report in reports:
         lines += details(report)
     return "\n".join(lines) + "\n"

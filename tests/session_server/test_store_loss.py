@@ -81,3 +81,20 @@ def test_a_session_lost_with_the_store_is_refused_with_the_reason(make_app, logi
     assert refused.status_code == 401
     assert refused.get_json()["error"] == "revocation_state_lost"
     assert "lost with the session store's data" in refused.get_json()["message"]
+
+
+@pytest.mark.parametrize("store", ["redis", "cached"])
+def test_the_first_refusal_after_a_flush_already_names_the_loss(
+    make_app, replicas, login, redis_server, store
+):
+    """Nothing read the marker between the flush and the request (no /health, no login): the
+    miss reads it, and the first user refused is told why (the chaos checker's dishonest
+    refusals of seeds 201-202 on sessions: the bare "ended" right after a flush)."""
+    app = replicas("cache-1") if store == "cached" else make_app(session_store="redis")
+    if store == "cached":
+        wait_live(app)  # its feed reader stops after the test (the fixture)
+    client = login(app)
+    redis_server.client().flushall()
+    refused = client.get("/auth/me")
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "revocation_state_lost"

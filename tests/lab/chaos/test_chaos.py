@@ -24,6 +24,8 @@ from lab.chaos.checker import check
 from lab.chaos.command import main
 from lab.chaos.faults import skewed_env
 from lab.chaos.history import load
+from lab.chaos.partition import whole
+from lab.chaos.run import Target
 from lab.engine.processes import free_port, is_listening, wait_until
 from lab.engine.state import STATE_DIR_ENV
 
@@ -202,6 +204,34 @@ def test_the_schedule_is_the_seeds():
     assert {f.name for f in schedule.plan(7, 600, "sentinel", "jwt", 2)} <= set(
         schedule.applicable("sentinel")
     )
+
+
+def test_naive_targets_run_with_the_guard_off_and_say_so():
+    naive = Target("jwt", "denylist", "single", naive=True)
+    guarded = Target("jwt", "denylist", "single")
+    env = {"SESSION_IDLE_TIMEOUT": "30", "JWT_REVOCATION_GUARD": "on"}
+    assert naive.name == "jwt-denylist-naive-single" and guarded.name == "jwt-denylist-single"
+    assert naive.lab_changes(env)["env"] == {**env, "JWT_REVOCATION_GUARD": "off"}
+    # A guarded row runs with the servers' default, whatever the lab had: the label holds.
+    assert guarded.lab_changes(env)["env"] == {"SESSION_IDLE_TIMEOUT": "30"}
+
+
+def test_naive_refuses_a_mode_without_a_guard(tmp_path, capsys):
+    argv = ["--naive", "--servers", "jwt:denylist,session:redis", "--results", str(tmp_path)]
+    assert main(argv) == 1
+    assert "session:redis" in capsys.readouterr().err and not any(tmp_path.iterdir())
+
+
+def test_the_store_is_whole_only_when_every_other_node_replicates_the_primary():
+    """After a partition heals, the old primary stays a primary for seconds (Sentinel waits
+    before demoting it): the chaos run waits for this before it goes on."""
+    replica = {"role": "slave", "master_link_status": "up", "master_port": "7001"}
+    assert whole(7001, [replica])
+    assert not whole(7001, [{"role": "master"}])  # split brain: two primaries
+    assert not whole(7001, [{**replica, "master_link_status": "down"}])  # still resyncing
+    assert not whole(7001, [{**replica, "master_port": "7002"}])  # follows someone else
+    assert not whole(None, [replica])  # the sentinels name no primary
+    assert not whole(7001, [{}])  # a node that does not answer
 
 
 # -- the latency proxy's gate: a partition by kind of connection ---------------------------
