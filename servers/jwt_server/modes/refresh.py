@@ -117,8 +117,14 @@ class RefreshMode(Mode):
         if rotation.outcome == "revoked":
             raise ApiError(401, "unauthorized", "This session was revoked: log in again.")
         if not rotation.ok:
+            # Unknown to the store: expired, ended long ago, or a write the store lost (a
+            # failover that dropped what the old primary took last). The server cannot tell
+            # which, so it says all three: the client's answer is the same, log in again.
             raise ApiError(
-                401, "unauthorized", "The refresh token is not valid (expired or unknown)."
+                401,
+                "refresh_token_unknown",
+                "The store does not know this refresh token: it expired, its session ended, or "
+                "the store lost it (a failover can drop its last writes). Log in again.",
             )
         # The refresh is where the server looks at the account again: a deleted user or a new
         # role shows up here, at most one access lifetime late.
