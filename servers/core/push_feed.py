@@ -37,13 +37,16 @@ import uuid
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
 from .epoch import EPOCH_KEY, EpochGuard
 from .errors import StoreUnavailable
 from .redis_client import REDIS_DOWN, SOCKET_TIMEOUT, make_redis
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 #: Entries read per XREAD. A read returning fewer is complete: the stream held no more.
 BATCH = 1000
@@ -93,8 +96,14 @@ class PushFeed:
         horizon: float,
         label: str = "",
         guard: EpochGuard | None = None,
+        settings: Settings | None = None,
     ):
         self.url = url
+        #: With REDIS_SENTINELS, both connections find the primary through Sentinel at every
+        #: (re)connect. Straight to REDIS_URL, a failover left the feed on a node that had become
+        #: a replica (READONLY at its first acknowledgement) or was gone: every request of this
+        #: replica got 503 until that node was primary again (`lab chaos`, push on Sentinel).
+        self.settings = settings
         #: Reads the store's epoch marker with every read of the stream (core/epoch.py).
         self.guard = guard
         self.stream = stream
@@ -108,7 +117,7 @@ class PushFeed:
         #: A read that took longer (a stalled process) is not trusted; see `pending`.
         self.max_read = 2 * self.block
         self.label = label
-        self.client = make_redis(url)
+        self.client = make_redis(url, settings)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -179,11 +188,10 @@ class PushFeed:
 
     def reader_client(self) -> redis.Redis:
         """A connection for blocking reads: its timeout outlasts the block."""
-        return redis.Redis.from_url(
+        return make_redis(
             self.url,
+            self.settings,
             socket_timeout=self.block + SOCKET_TIMEOUT,
-            socket_connect_timeout=SOCKET_TIMEOUT,
-            decode_responses=True,
             client_name="authlab-push-feed",
         )
 

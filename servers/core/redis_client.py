@@ -9,7 +9,7 @@ READONLY answer into a ConnectionError) until the sentinels name the new one.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import redis
@@ -56,14 +56,16 @@ def parse_sentinels(text: str) -> tuple[tuple[str, int], ...]:
     return tuple(found)
 
 
-def make_redis(url: str, settings: Settings | None = None) -> redis.Redis:
-    """A client with short timeouts and one quick retry (a reconnect after a restart).
+def make_redis(url: str, settings: Settings | None = None, **overrides: Any) -> redis.Redis:
+    """A client with short timeouts and one quick retry (a reconnect after a restart);
+    `overrides` change its connection settings (a blocking reader's longer timeout).
 
     With `settings.redis_sentinels`, the primary of `settings.redis_sentinel_master` is found
     through Sentinel; the URL then only gives the database number (and a password, if any).
     """
+    kwargs = {**_fail_fast(), **overrides}
     if settings is None or not settings.redis_sentinels:
-        return redis.Redis.from_url(url, **_fail_fast())
+        return redis.Redis.from_url(url, **kwargs)
     parts = urlsplit(url)
     db = int(parts.path.strip("/") or 0)
     try:
@@ -76,7 +78,7 @@ def make_redis(url: str, settings: Settings | None = None) -> redis.Redis:
             "socket_timeout": SOCKET_TIMEOUT,
             "socket_connect_timeout": SOCKET_TIMEOUT,
         },
-        **_fail_fast(),
+        **kwargs,
     )
     return sentinel.master_for(settings.redis_sentinel_master, db=db, password=parts.password)
 

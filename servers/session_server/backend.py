@@ -64,6 +64,7 @@ class SessionBackend(AuthBackend):
                 ack_wait=settings.push_ack_wait,
                 idle=settings.session_idle_timeout,
                 label=settings.replica_id,
+                settings=settings,
             )
         return redis_store
 

@@ -9,10 +9,14 @@ import time
 from datetime import datetime
 
 import pytest
+from redis.sentinel import SentinelConnectionPool
 
+from servers.core.config import load_settings
 from servers.core.push_feed import PushFeed
+from servers.core.redis_client import SOCKET_TIMEOUT
 from tests.support.feeds import replica_factory, wait_live
 from tests.support.redis_stats import count_commands
+from tests.support.settings import base_config
 from tests.support.tokens import PASSWORD, authenticated_mix, bearer
 
 N = 25
@@ -182,3 +186,19 @@ def test_a_replica_silent_past_the_bound_is_not_waited_for_and_cannot_accept(rep
     refused = bearer(silent, body["access_token"])
     assert refused.status_code == 401
     assert refused.headers["Server-Timing"].endswith('desc="store=1"')
+
+
+def test_the_feed_finds_the_primary_through_sentinel():
+    """With REDIS_SENTINELS the feed's two connections ask the sentinels where the primary is
+    (at every reconnect), like every other client of the servers: straight to REDIS_URL, a
+    failover left the feed on a node that had become a replica, and the replica answered 503
+    to every request until that node was primary again (`lab chaos`, push on Sentinel)."""
+    config = base_config("redis://127.0.0.1:1/0", "sqlite://", redis_sentinels=("127.0.0.1:2",))
+    settings = load_settings({}, config)  # nothing listens there: nothing is dialled here
+    feed = PushFeed(settings.redis_url, "feed", lambda *_: None, stale_after=1, ack_wait=0.1,
+                    horizon=60, settings=settings)  # fmt: skip
+    for client in (feed.client, feed.reader_client()):
+        pool = client.connection_pool
+        assert isinstance(pool, SentinelConnectionPool) and pool.service_name == "authlab"
+    reader = feed.reader_client().connection_pool.connection_kwargs
+    assert reader["socket_timeout"] == feed.block + SOCKET_TIMEOUT  # outlasts its XREAD block

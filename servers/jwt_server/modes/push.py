@@ -64,6 +64,7 @@ class PushMode(Mode):
             # Every read of the feed reads the store's epoch too: a replica started after the
             # stream was lost refuses the tokens it can no longer check (core/epoch.py).
             guard=kit.guard,
+            settings=settings,  # through Sentinel when there are sentinels
         )
         self.feed.start()
         self._local = threading.local()

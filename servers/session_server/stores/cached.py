@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...core.backend import Revocation
 from ...core.errors import StoreUnavailable
@@ -32,6 +32,9 @@ from ...core.push_feed import Delivery, PushFeed
 from ...core.redis_client import REDIS_DOWN
 from .base import ListedSession, SessionRecord, SessionStore
 from .redis import RedisStore
+
+if TYPE_CHECKING:
+    from ...core.config import Settings
 
 #: The stream of session invalidations every replica reads.
 STREAM = "push:sessions"
@@ -70,6 +73,7 @@ class CachedStore(SessionStore):
         ack_wait: float,
         idle: int,
         label: str = "",
+        settings: Settings | None = None,
     ):
         self.redis = redis_store
         self.guard = redis_store.guard
@@ -87,6 +91,7 @@ class CachedStore(SessionStore):
             horizon=HORIZON,
             label=label,
             guard=self.guard,
+            settings=settings,  # through Sentinel when there are sentinels
         )
         if self.guard is not None:
             self.guard.on_loss(self._forget_all)
