@@ -111,8 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--check", type=Path, nargs="+", metavar="HISTORY",
         help="only check saved histories (files, or a run's folder)")  # fmt: skip
     add("--summary", type=Path, nargs="+", metavar="RUN",
-        help="only sum saved runs (their folders, or the --results folder of each): one row "
-        "per target across seeds, totals, and the runs' stamp")  # fmt: skip
+        help="only sum saved runs (their folders, or any folder above them): one row per "
+        "target across seeds, totals, and the runs' stamp; --servers, --topologies pick "
+        "rows")  # fmt: skip
     add("--markdown", action="store_true", help="--summary as Markdown tables")
     add("--quiet", action="store_true", help="no progress lines")
     return parser
@@ -146,16 +147,18 @@ def _check_only(paths: list[Path]) -> int:
     return BROKEN if any(any(r["broken"].values()) for r in reports) else 0
 
 
-def _summary(paths: list[Path], argv: list[str], md: bool) -> int:
+def _summary(args: argparse.Namespace) -> int:
+    paths: list[Path] = args.summary
     missing = [str(p) for p in paths if not p.exists()]
     folders = summary.run_folders([p for p in paths if p.exists()])
-    if missing or not folders:
-        why = f"no such folder: {', '.join(missing)}" if missing else "no history in them"
+    # --servers and --topologies pick rows, as they pick the targets of a run.
+    runs = summary.only([summary.read_run(f) for f in folders], args.servers, args.topologies)
+    if missing or not runs:
+        why = f"no such folder: {', '.join(missing)}" if missing else "no history there"
         print(f"chaos: --summary: {why}", file=sys.stderr)
         return 1
-    runs = [summary.read_run(f) for f in folders]
-    printed_by = "python -m lab chaos " + shlex.join(argv)
-    print(summary.render(runs, printed_by, stamp(), md), end="")
+    printed_by = "python -m lab chaos " + shlex.join(args.argv)
+    print(summary.render(runs, printed_by, stamp(), args.markdown), end="")
     return BROKEN if summary.broke_any(runs) else 0
 
 
@@ -226,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         return _check_only(args.check)
     if args.summary:
-        return _summary(args.summary, given, args.markdown)
+        return _summary(args)
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)  # noqa: S311
 
     def say(message: str) -> None:

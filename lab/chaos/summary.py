@@ -127,6 +127,21 @@ def read_run(folder: Path) -> Run:
     return Run(folder, stamp, reports)
 
 
+def only(runs: list[Run], pairs: list[tuple[str, str]] | None, topologies: list[str]) -> list[Run]:
+    """The runs' histories of these server:mode pairs (None: every one) on these topologies;
+    a run left with none drops out (its seed and command are not the table's)."""
+    kept = []
+    for run in runs:
+        reports = [
+            (key, report)
+            for key, report in run.reports
+            if (pairs is None or (key.server, key.mode) in pairs) and key.topology in topologies
+        ]
+        if reports:
+            kept.append(replace(run, reports=reports))
+    return kept
+
+
 def rows_of(runs: list[Run]) -> dict[Key, Row]:
     """Every target's row, in the order the runs go."""
     rows: dict[Key, Row] = {}

@@ -142,3 +142,12 @@ def test_markdown_without_summary_is_refused(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--markdown"])
     assert exit_.value.code == 2 and "--markdown goes with --summary" in capsys.readouterr().err
+
+
+def test_servers_and_topologies_pick_the_rows(runs, capsys):
+    assert main(["--summary", str(runs), "--topologies", "sentinel"]) == 0  # no naive row left
+    out = capsys.readouterr().out
+    assert "jwt:denylist × sentinel" in out and "× single" not in out
+    assert "--naive" not in out  # the naive run kept no history: its command is not stamped
+    assert main(["--summary", str(runs), "--servers", "session:redis"]) == 1
+    assert "no history there" in capsys.readouterr().err
