@@ -76,8 +76,8 @@ def usual_stack_sessions(redis_proc: RedisProcess, count: int) -> None:
 def measure(fill: Callable[[RedisProcess], None], count: int) -> dict[str, Any]:
     """Bytes per session for one way of storing `count` sessions, on a fresh Redis."""
     redis_proc = RedisProcess()
-    redis_proc.start()
     try:
+        redis_proc.start()
         before = used_memory(redis_proc)
         fill(redis_proc)
         grown = used_memory(redis_proc) - before

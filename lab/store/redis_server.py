@@ -104,8 +104,13 @@ class RedisProcess:
         self.proc = subprocess.Popen(argv(binary, self.port, self.dir), stdout=subprocess.DEVNULL)
         try:
             processes.wait_until(lambda: ping(self.port), 10, "redis-server", interval=0.05)
-        except LabError:
-            raise RuntimeError("redis-server did not start") from None
+        except BaseException as exc:
+            # Not answering, or interrupted (Ctrl-C, SIGTERM) while waiting: the process is
+            # ours and nobody else knows of it yet, so it stops here.
+            self.stop()
+            if isinstance(exc, LabError):
+                raise RuntimeError("redis-server did not start") from None
+            raise
 
     def stop(self) -> None:
         """Stop the server by PID."""

@@ -63,19 +63,26 @@ def start(contestant: Contestant, workdir: Path, workers: int, threads: int) -> 
     """Its own redis-server, then its gunicorn; waits until it answers."""
     redis_proc = RedisProcess()
     redis_proc.start()
-    port = processes.free_port()
-    log = workdir / f"{contestant.name.split()[0]}-{port}.log"
-    pid = processes.spawn(
-        gunicorn_argv(contestant.factory, port, workers, threads),
-        env=environment(contestant, redis_proc.url, workdir),
-        log=log,
-    )
+    try:
+        port = processes.free_port()
+        log = workdir / f"{contestant.name.split()[0]}-{port}.log"
+        pid = processes.spawn(
+            gunicorn_argv(contestant.factory, port, workers, threads),
+            env=environment(contestant, redis_proc.url, workdir),
+            log=log,
+        )
+    except BaseException:
+        redis_proc.close()  # interrupted before the caller knows of it: stopped here
+        raise
     running = Running(contestant, port, pid, log, redis_proc, processes.create_time(pid))
     try:
         processes.wait_until(lambda: processes.is_listening(port), 30, f"{contestant.name}")
-    except processes.LabError as exc:
-        stop(running)
-        raise BenchError(f"{contestant.name} did not start:\n{processes.log_tail(log)}") from exc
+    except BaseException as exc:
+        stop(running)  # not answering, or interrupted while waiting
+        if isinstance(exc, processes.LabError):
+            tail = processes.log_tail(log)
+            raise BenchError(f"{contestant.name} did not start:\n{tail}") from exc
+        raise
     return running
 
 
