@@ -5,6 +5,7 @@ the shared users, checks and command-line options live in `common.py`. Run them 
 `python -m lab loadtest SCENARIO --server session|jwt`, or with the `locust` command from the
 repository root (see the README, "Benchmarking").
 
-Never import these modules into pytest or the lab: `import locust` patches the standard library
-with gevent for the whole process. Locust runs in its own process.
+Never import a module that imports locust into pytest or the lab: `import locust` patches the
+standard library with gevent for the whole process, and Locust runs in its own process. The
+modules without it (`answers.py`, `bound.py`, `phases.py`) are shared with the lab's own clients.
 """

@@ -5,9 +5,11 @@ if not), whether a replica said it was busy hashing, and the credential cookie a
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from locust.contrib.fasthttp import FastHttpSession, ResponseContextManager
+if TYPE_CHECKING:  # annotations only: the lab's own clients read busy answers here too,
+    # and must not import locust (it patches the process with gevent)
+    from locust.contrib.fasthttp import FastHttpSession, ResponseContextManager
 
 #: The cookies that carry a credential: the session server's id (or, bound with DBSC, its
 #: short-lived cookie), the JWT server's access token.

@@ -17,6 +17,8 @@ from typing import Any
 
 import requests
 
+from loadtests.answers import busy_retry_after
+
 from ..api import Lab
 
 #: Seconds before a request of an experiment gives up: nothing here should take longer.
@@ -56,14 +58,10 @@ def politely(send: Callable[[], requests.Response]) -> requests.Response:
     deadline = time.monotonic() + BUSY_WAIT
     while True:
         response = send()
-        busy = response.status_code == 503 and b"hashing_busy" in response.content
-        if not busy or time.monotonic() >= deadline:
+        wait = busy_retry_after(response)  # the Locust users' reading of the same answer
+        if wait is None or time.monotonic() >= deadline:
             return response
-        try:
-            wait = float(response.headers.get("Retry-After", "1"))
-        except ValueError:
-            wait = 1.0
-        time.sleep(min(max(wait, 0.05), 1.0))
+        time.sleep(min(wait, 1.0))
 
 
 def register(base_url: str, prefix: str = "user") -> Account:
