@@ -28,8 +28,11 @@ class Contestant:
     registers: bool = True
     #: The name of its mechanism's limit (the minimal app it is compared with), if any.
     limit: str | None = None
-    #: Whether the login registers a key (DBSC): the credential is the cookie it then renews.
-    bound: bool = False
+
+    @property
+    def bound(self) -> bool:
+        """Whether the login registers a key (DBSC): the credential is the cookie it renews."""
+        return self.env.get("SESSION_BINDING") == "dbsc"
 
 
 FLOOR = "floor (bare Flask)"
@@ -118,7 +121,6 @@ def contestants() -> list[Contestant]:
             DBSC_ENV,
             "sid_bound",
             limit=SESSION_LIMIT,
-            bound=True,
         )
     )
     rows += [
