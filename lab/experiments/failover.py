@@ -10,8 +10,12 @@ replica; the servers follow by themselves. Once they serve again the crashed nod
 - a logout that answered `"revoked": true` and whose credential works again is a **revocation
   lost**: the security failure. With REVOCATION_DURABILITY=wait an answer says `true` only once
   a replica acknowledged it, so by construction none should be lost; the price is the answers
-  that say `false` (no replica to confirm) while the crashed node is away.
-The error window is the time from the crash to the last 503 (or connection error).
+  that say `false` (no replica to confirm) while the crashed node is away. The study sets
+  SESSION_DURABILITY to the same value: with `wait` a login is answered 200 only once a replica
+  holds the session, so none should be lost either; the price is the logins refused with a 503
+  while the crashed node is away (the new primary has no replica to confirm them).
+The error window is the time from the crash to the last 503 (or connection error). The servers
+serve again when a session logged in before the load answers /auth/me again.
 
 Each durability setting runs twice: with the replica next door (expected to lose almost nothing
 when the replica is in sync: the kernel delivers what Redis already wrote to the replica's
@@ -126,35 +130,25 @@ def _works(url: str, cookies: dict[str, str]) -> int:
         return 0
 
 
-def _wait_serving(lab: Lab, bound: float) -> float:
-    """Until a fresh login and /auth/me work on the session server again; seconds waited."""
+def _probe(url: str) -> dict[str, str]:
+    """A session logged in before the load (so on the replica at the crash): the servers serve
+    again when it does. A fresh login would not tell: with SESSION_DURABILITY=wait it waits for
+    a replica, and the new primary has none until the crashed node rejoins."""
+    client = requests.Session()
+    answer = client.post(f"{url}/auth/login", json=_account(url), timeout=TIMEOUT)
+    answer.raise_for_status()
+    return dict(client.cookies)
+
+
+def _wait_serving(lab: Lab, probe: dict[str, str], bound: float) -> float:
+    """Until the session `probe` holds answers /auth/me on the session server again; seconds
+    waited."""
     started = time.perf_counter()
-    user = _account_when_up(lab.session_url, started + bound)
     while time.perf_counter() - started < bound:
-        client = requests.Session()
-        try:
-            url = lab.session_url
-            if (
-                client.post(f"{url}/auth/login", json=user, timeout=TIMEOUT).ok
-                and client.get(f"{url}/auth/me", timeout=TIMEOUT).ok
-            ):
-                return time.perf_counter() - started
-        except requests.RequestException:
-            pass
-        finally:
-            client.close()
+        if _works(lab.session_url, probe) == 200:
+            return time.perf_counter() - started
         time.sleep(0.1)
     raise TimeoutError(f"the servers did not recover within {bound:g} s")
-
-
-def _account_when_up(url: str, deadline: float) -> dict[str, str]:
-    while True:
-        try:
-            return _account(url)
-        except requests.RequestException:
-            if time.perf_counter() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def crash_run(
@@ -173,6 +167,7 @@ def crash_run(
     byte it produced, or after `sync_bound` s (0: at once, for a replica meant to lag); either
     way the offsets at the crash are kept (`sync`), to explain what was lost."""
     ledgers = {server: Ledger(server) for server in SERVERS}
+    probe = _probe(lab.session_url)
     stop = threading.Event()
     start = time.perf_counter()
     workers = [
@@ -189,7 +184,7 @@ def crash_run(
         sync = wait_in_sync(lab, sync_bound)
         crash_at = time.perf_counter() - start
         crashed = lab.redis_kill_primary()
-        recovered_after = _wait_serving(lab, recovery_bound)
+        recovered_after = _wait_serving(lab, probe, recovery_bound)
         lab.redis_start()  # the crashed node rejoins, as a replica of the new primary
         rejoined_at = time.perf_counter() - start
         time.sleep(after)
@@ -238,7 +233,8 @@ def failover_study(
     before: float | None = None,
     after: float | None = None,
 ) -> dict[str, Any]:
-    """The crash once per replica lag and REVOCATION_DURABILITY setting, on a Sentinel lab.
+    """The crash once per replica lag and durability setting (REVOCATION_DURABILITY and
+    SESSION_DURABILITY alike), on a Sentinel lab.
     Load runs `before` s before the crash (default: the scale's fault_before) and `after` s
     once the crashed node rejoined (default: half the scale's load_seconds)."""
     before = pool.scale.fault_before if before is None else before
@@ -246,7 +242,11 @@ def failover_study(
     runs = []
     for lag in lags:
         for durability in durabilities:
-            env = {**pool.defaults()["env"], "REVOCATION_DURABILITY": durability}
+            env = {
+                **pool.defaults()["env"],
+                "REVOCATION_DURABILITY": durability,
+                "SESSION_DURABILITY": durability,
+            }
             # Tokens that outlive the run: a kept login that stops working is lost, not expired.
             lab = pool.get(
                 redis_topology="sentinel",
@@ -263,7 +263,13 @@ def failover_study(
                 row.update(durability=durability, replication_lag=lag)
             measured = describe(lab_settings(lab.config))
             runs.append(
-                {"durability": durability, "replication_lag": lag, "measured": measured, **run}
+                {
+                    "durability": durability,
+                    "session_durability": durability,
+                    "replication_lag": lag,
+                    "measured": measured,
+                    **run,
+                }
             )
     return {
         "runs": runs,

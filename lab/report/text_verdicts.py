@@ -132,6 +132,13 @@ def _failover_held(run: dict[str, Any], lost: int, logins: int) -> str:
     )
 
 
+def durability_setting(run: dict[str, Any]) -> str:
+    """The settings a failover run measured (runs saved before SESSION_DURABILITY set one)."""
+    if run.get("session_durability") == run["durability"]:
+        return f"REVOCATION_DURABILITY and SESSION_DURABILITY={run['durability']}"
+    return f"REVOCATION_DURABILITY={run['durability']}"
+
+
 @quiet
 def failover_verdict(results: Results) -> Sentences:
     """Per crash: the replica's state at the crash, what was undone, and whether that fits."""
@@ -145,7 +152,7 @@ def failover_verdict(results: Results) -> Sentences:
         lag = run.get("replication_lag", "off")
         case = "replica next door" if lag == "off" else f"replica {lag} behind"
         out.append(
-            f"{case.capitalize()}, REVOCATION_DURABILITY={run['durability']}: "
+            f"{case.capitalize()}, {durability_setting(run)}: "
             f"{_sync_clause(run)}; {lost} of {confirmed} revocations answered revoked: true "
             f"were undone, {logins} logins lost; {_failover_held(run, lost, logins)}."
         )

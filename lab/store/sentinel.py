@@ -112,6 +112,25 @@ def primary_address(sentinel_ports: list[int]) -> tuple[str, int] | None:
     return None
 
 
+def answers(sentinel_ports: list[int]) -> list[str]:
+    """What each sentinel says about the primary now, for an error message: its address and
+    flags, or why it did not answer."""
+    out = []
+    for port in sentinel_ports:
+        try:
+            with _client(port) as s:
+                info = s.execute_command("SENTINEL", "MASTER", MASTER_NAME)
+        except redis.RedisError as exc:
+            out.append(f":{port} {type(exc).__name__}")
+            continue
+        fields = dict(zip(info[::2], info[1::2], strict=False)) if isinstance(info, list) else info
+        out.append(
+            f":{port} says {fields.get('ip')}:{fields.get('port')} ({fields.get('flags')}, "
+            f"failover {fields.get('failover-state', 'none')})"
+        )
+    return out
+
+
 def ready(sentinel_ports: list[int]) -> bool:
     """Every sentinel knows the primary, its replicas and the other sentinels."""
     for port in sentinel_ports:

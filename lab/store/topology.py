@@ -305,8 +305,11 @@ def kill_primary(state: LabState) -> str:
     try:
         node = str(processes.wait_until(lambda: primary_node(state), PRIMARY_WAIT, "a primary"))
     except LabError:
+        said = "; ".join(sentinel.answers(sentinel_ports(state)))
+        announced = ", ".join(f"{n} :{announced_port(state, n)}" for n in nodes(state))
         raise LabError(
-            f"the sentinels name no primary after {PRIMARY_WAIT:.0f}s (a failover in progress?)"
+            f"the sentinels name no primary the lab runs after {PRIMARY_WAIT:.0f}s (a failover "
+            f"in progress?): {said}; the nodes announce {announced}"
         ) from None
     rec = state.processes[node]
     processes.kill(rec.pid, rec.create_time)

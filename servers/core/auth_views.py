@@ -111,8 +111,8 @@ def renew_after_password_change(principal: Principal, revocation: Revocation) ->
     except StoreUnavailable:
         raise StoreUnavailable(
             f"The password WAS changed and the revocation was done: {revocation.message} The "
-            "store did not answer to issue this client a new credential: log in again with "
-            "the new password."
+            "store did not answer, or no replica confirmed it, to issue this client a new "
+            "credential: log in again with the new password."
         ) from None
 
 

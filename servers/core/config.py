@@ -95,7 +95,8 @@ class Settings:
     )
     revocation_wait_timeout_ms: int = setting(
         500,
-        "With REVOCATION_DURABILITY=wait: milliseconds to wait for a replica's acknowledgement.",
+        "With REVOCATION_DURABILITY=wait (or SESSION_DURABILITY=wait): milliseconds to wait for"
+        " a replica's acknowledgement.",
         min=1,
         max=60000,
     )
@@ -195,6 +196,16 @@ class Settings:
         " signature by that key; clients without support stay unbound; docs/binding.md).",
         group="Session server",
         choices=SESSION_BINDINGS,
+    )
+    session_durability: str = setting(
+        "auto",
+        "none: a login is done once the primary holds the new session. wait: the login waits"
+        " (Redis WAIT, up to REVOCATION_WAIT_TIMEOUT_MS) for one replica to hold it too, and"
+        " answers 503 session_not_durable, handing out no cookie, if none did: a failover cannot"
+        " then lose a session the server handed out. auto: wait when REDIS_SENTINELS is set,"
+        " none otherwise.",
+        group="Session server",
+        choices=("auto", "none", "wait"),
     )
     dbsc_cookie_ttl: int = setting(
         60,

@@ -45,6 +45,16 @@ class StoreUnavailable(ApiError):
         super().__init__(503, "store_unavailable", message, {"Retry-After": "1"})
 
 
+class NotDurable(StoreUnavailable):
+    """A write the client would rely on reached the Redis primary, but no replica acknowledged
+    it in time: a failover now could lose it, so the server promises nothing (and retries help:
+    the replica may be back, or a new primary elected)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None):
     """A JSON error response."""
     response = jsonify(error=code, message=message)

@@ -18,6 +18,7 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from .config import ConfigError
+from .errors import NotDurable
 
 if TYPE_CHECKING:
     from .backend import Revocation
@@ -112,12 +113,40 @@ def replicas_acked(client: redis.Redis, timeout_ms: int) -> int:
     return int(pipe.execute()[-1])
 
 
-def durability(settings: Settings) -> str:
-    """REVOCATION_DURABILITY as it applies: `auto` waits for a replica wherever one can be
-    promoted (Sentinel), so a failover cannot undo a `revoked: true` by default."""
-    if settings.revocation_durability == "auto":
+def durability(settings: Settings, setting: str | None = None) -> str:
+    """REVOCATION_DURABILITY (or another durability `setting`'s value) as it applies: `auto`
+    waits for a replica wherever one can be promoted (Sentinel), so a failover cannot undo a
+    `revoked: true`, nor lose a session handed out, by default."""
+    value = settings.revocation_durability if setting is None else setting
+    if value == "auto":
         return "wait" if settings.redis_sentinels else "none"
-    return settings.revocation_durability
+    return value
+
+
+def acknowledged(client: redis.Redis, settings: Settings) -> int:
+    """Replicas that acknowledged every write so far (0 as well when the store did not answer)."""
+    try:
+        return replicas_acked(client, settings.revocation_wait_timeout_ms)
+    except REDIS_DOWN:
+        return 0
+
+
+def confirm_session(client: redis.Redis | None, settings: Settings) -> None:
+    """With SESSION_DURABILITY=wait, a new session is handed out only once a replica holds it.
+
+    A session only the primary held is lost when a replica is promoted (a crash, a partition
+    that isolated the primary): its user, logged in a moment ago, would be refused with "this
+    session has ended", which nobody ended. NotDurable (503) instead: the login did not happen,
+    and the client is told so, and why."""
+    if client is None or durability(settings, settings.session_durability) != "wait":
+        return
+    if acknowledged(client, settings) < 1:
+        raise NotDurable(
+            "session_not_durable",
+            "The session was written on the Redis primary, but no replica acknowledged it "
+            f"within {settings.revocation_wait_timeout_ms} ms (SESSION_DURABILITY=wait): a "
+            "failover now could lose it, so it was not handed out. Log in again in a moment.",
+        )
 
 
 def confirm_revocation(revocation: Revocation, client: redis.Redis | None, settings: Settings):
@@ -129,10 +158,7 @@ def confirm_revocation(revocation: Revocation, client: redis.Redis | None, setti
     """
     if durability(settings) != "wait" or client is None or not revocation.revoked:
         return revocation
-    try:
-        acked = replicas_acked(client, settings.revocation_wait_timeout_ms)
-    except REDIS_DOWN:
-        acked = 0
+    acked = acknowledged(client, settings)
     if acked >= 1:
         return replace(revocation, durability=f"acknowledged by {acked} replica(s)")
     return replace(

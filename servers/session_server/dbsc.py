@@ -29,6 +29,7 @@ State (Redis, beside the sessions; lost with them):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
@@ -40,9 +41,9 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from ..core.backend import Cookie, reply
 from ..core.binding import BadProof, verify_proof
 from ..core.config import Settings
-from ..core.errors import ApiError
+from ..core.errors import ApiError, NotDurable, StoreUnavailable
 from ..core.http import authenticate
-from ..core.redis_client import make_redis
+from ..core.redis_client import confirm_session, make_redis
 from ..core.redis_store import RedisBacked
 from .cookies import COOKIE_NAME, SessionCookie, new_session_id, store_key
 from .stores import SessionStore
@@ -82,6 +83,7 @@ class DBSC(RedisBacked):
         self.sid = sid
         self.idle = idle
         self.ttl = settings.dbsc_cookie_ttl
+        self.settings = settings
         self.signer = TimestampSigner(list(reversed(settings.secret_keys)), salt="authlab.dbsc")
 
     def init_app(self, app: Flask) -> None:
@@ -157,6 +159,12 @@ class DBSC(RedisBacked):
         self.store.delete(old, int(record.user["id"]))
         ttl = max(1, int(record.expires_at - time.time()))
         self.call(self.client.set, KEY_PREFIX + key, json.dumps(header["jwk"]), ex=ttl)
+        try:  # the bound session replaces the old one: handed out only as durable as a login
+            confirm_session(self.client, self.settings)
+        except NotDurable:
+            with contextlib.suppress(StoreUnavailable):
+                self.store.delete(key, int(record.user["id"]))
+            raise
         return reply(self.config(key), (Cookie.expired(COOKIE_NAME), self.cookie(key)))
 
     def refresh(self, key: str) -> Response:

@@ -237,6 +237,21 @@ def test_refresh_without_or_with_a_bad_token(app):
     assert replay(app, "not-a-token").status_code == 401
 
 
+def test_a_refresh_token_the_store_lost_is_refused_naming_every_cause(app, login, redis_server):
+    """A failover can drop the last writes of the old primary: the token's record is gone, but
+    no epoch marker says the store lost anything. The server cannot tell that from expiry or
+    an old logout, so its refusal names all three, and it changes no cookie."""
+    client, _ = login(app)
+    r = redis_server.client()
+    r.delete(*r.keys("rt:*"), *r.keys("rfam:*"))  # what the new primary never received
+    response = client.post("/auth/refresh")
+    assert response.status_code == 401
+    answer = response.get_json()
+    assert answer["error"] == "refresh_token_unknown"
+    assert {"expired", "ended", "lost"} <= set(answer["message"].replace(",", " ").split())
+    assert response.headers.getlist("Set-Cookie") == []
+
+
 def test_an_idle_family_expires(make_app, login):
     app = make_app("refresh", refresh_token_ttl=1)
     client, _ = login(app)

@@ -318,10 +318,11 @@ def test_a_skewed_replica_serves_nothing_and_says_why(lab_as):
     tokens 300 s in the future; it sees that its clock is off the store's and refuses every
     request with a JSON 503 (core/clock.py), and HAProxy keeps it out of rotation."""
     lab = lab_as(jwt_mode="stateless")
-    replica = lab.replicas("jwt")[0]
     lab.kill_replica("jwt", 1)
     lab.start_replica("jwt", 1, env=skewed_env(300))
     try:
+        # Read after the start: if another lab took its old port meanwhile, it moved.
+        replica = lab.replicas("jwt")[0]
         health = requests.get(replica.url + "/health", timeout=10)
         assert health.status_code == 503
         assert health.json()["clock"]["offset_s"] == pytest.approx(300, abs=30)

@@ -46,15 +46,25 @@ def sentinel_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield lab
 
 
-def logged_in(base_url: str) -> requests.Session:
-    """A new user, logged in (the cookie in the returned client)."""
+def registered(base_url: str) -> dict[str, str]:
+    """A new user's email and password."""
     user = {"email": f"s-{uuid.uuid4().hex[:10]}@example.com", "password": PASSWORD}
     created = requests.post(
         f"{base_url}/auth/register", json={**user, "name": "S"}, timeout=TIMEOUT
     )
     assert created.status_code == 201, created.text
+    return user
+
+
+def login(base_url: str, user: dict[str, str]) -> requests.Response:
+    return requests.post(f"{base_url}/auth/login", json=user, timeout=TIMEOUT)
+
+
+def logged_in(base_url: str) -> requests.Session:
+    """A new user, logged in (the cookie in the returned client)."""
     client = requests.Session()
-    assert client.post(f"{base_url}/auth/login", json=user, timeout=TIMEOUT).status_code == 200
+    answer = client.post(f"{base_url}/auth/login", json=registered(base_url), timeout=TIMEOUT)
+    assert answer.status_code == 200, answer.text
     return client
 
 
@@ -102,17 +112,22 @@ def test_a_confirmed_revocation_survives_the_crash_of_the_primary(sentinel_lab: 
         assert kept[url].get(f"{url}/auth/me", timeout=TIMEOUT).status_code == 200  # login kept
         assert stolen[url].get(f"{url}/auth/me", timeout=TIMEOUT).status_code == 401  # still dead
 
-    # The new primary has no replica now: a revocation cannot be confirmed, and says so.
+    # The new primary has no replica now: a revocation cannot be confirmed, and says so; nor
+    # can a new session (SESSION_DURABILITY=auto waits under Sentinel): no cookie, a 503.
     owner = logged_in(jwt_url)
     answer = owner.post(f"{jwt_url}/auth/logout", timeout=TIMEOUT).json()
     assert answer["revoked"] is False
     assert "no replica acknowledged" in answer["message"]
+    refused = login(session_url, registered(session_url))
+    assert refused.status_code == 503 and refused.json()["error"] == "session_not_durable"
+    assert "sid" not in refused.cookies
 
     # The crashed node comes back as a replica of the new primary; confirmations work again.
     sentinel_lab.redis_start()
     owner = logged_in(jwt_url)
     answer = owner.post(f"{jwt_url}/auth/logout", timeout=TIMEOUT).json()
     assert answer["revoked"] is True, answer
+    assert logged_in(session_url).get(f"{session_url}/auth/me", timeout=TIMEOUT).ok
 
 
 def wait_until_served(client: requests.Session, url: str) -> None:
@@ -161,6 +176,26 @@ def test_without_a_replica_wait_never_claims_a_revocation(redis_server, sqlite_u
     assert answer["revoked"] is False
     assert answer["durability"] == "not acknowledged by any replica"
     assert "50 ms" in answer["message"]
+
+
+def test_without_a_replica_wait_hands_out_no_session(redis_server, sqlite_url):
+    """One Redis, no replica: SESSION_DURABILITY=wait refuses the login with a 503 that says
+    why, sets no cookie, and leaves no session behind (a failover could have lost it)."""
+    config = base_config(redis_server.url, sqlite_url, session_durability="wait")
+    config["revocation_wait_timeout_ms"] = 50
+    client = create_app(config).test_client()
+    user = {"email": "d@example.com", "password": PASSWORD}
+    assert client.post("/auth/register", json={**user, "name": "D"}).status_code == 201
+    refused = client.post("/auth/login", json=user)
+    assert refused.status_code == 503 and refused.headers["Retry-After"]
+    assert refused.get_json()["error"] == "session_not_durable"
+    assert "50 ms" in refused.get_json()["message"]
+    assert refused.headers.getlist("Set-Cookie") == []
+    assert client.get("/auth/me").status_code == 401
+    assert redis_server.client().keys("s:*") == []  # taken back
+    # `none` (the default on one Redis): the same login is done once the primary has it.
+    config["session_durability"] = "none"
+    assert create_app(config).test_client().post("/auth/login", json=user).status_code == 200
 
 
 def test_a_planned_failover_switches_the_primary(sentinel_lab: Lab):
