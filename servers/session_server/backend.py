@@ -81,30 +81,33 @@ class SessionBackend(AuthBackend):
 
     def authenticate(self, request: Request) -> AuthCheck:
         # A bound session travels in a short-lived signed cookie (its store key), never in `sid`.
-        key = self.binding.read(request) if self.binding is not None else None
-        session_id = None if key is not None else self.cookie.read(request)
-        if key is None and session_id is None:
-            return AuthCheck(None, 0, "Log in first: no valid session cookie.")
-        key = key or store_key(session_id)
+        found = self.binding.read_stamped(request) if self.binding is not None else None
+        if found is None:
+            found = self.cookie.read_stamped(request)
+            if found is None:
+                return AuthCheck(None, 0, "Log in first: no valid session cookie.")
+            found = (store_key(found[0]), found[1])
+        key, epoch = found
         record = self.store.read(key, time.time(), self.idle)
         if record is None:
-            return self._ended()
+            return self._ended(epoch)
         principal = Principal(record.user, key, record.created, record.expires_at)
         return AuthCheck(principal, self.store.read_round_trips)
 
-    def _ended(self) -> AuthCheck:
-        """No such session. Once this process has seen the store lose its data, the answer
-        says that too: the client cannot tell "logged out" from "lost", and need not guess.
+    def _ended(self, epoch: str | None) -> AuthCheck:
+        """No such session. When it is older than what the store holds, the answer says that
+        too: the client cannot tell "logged out" from "lost", and need not guess.
 
-        A miss reads the epoch marker first (one GET, on a miss only): right after a flush no
-        /health or login may have read it yet, and the first users refused would get the bare
-        "ended" answer (`lab chaos` seeds 201-202 found that: a refusal without its reason)."""
+        The cookie names the store epoch its session began under (`epoch`, cookies.stamp), so
+        any replica can tell, one started after the loss as well (`lab chaos` seed 202 found a
+        restarted replica answering the bare "ended"). A miss reads the epoch marker first (one
+        GET, on a miss only): right after a flush no /health or login may have read it yet."""
         guard = self.store.guard
         trips = self.store.read_round_trips
-        if guard is not None and guard.lost_at is None:
+        if guard is not None:
             trips += 1
             guard.probe()  # a store that is down: the plain answer, the loss is not known
-        if guard is not None and guard.lost_at is not None:
+        if guard is not None and self._predates(guard, epoch):
             reason = (
                 "This session has ended (logged out, revoked or expired), or it was lost with the"
                 f" session store's data ({guard.refusal()})"
@@ -113,6 +116,14 @@ class SessionBackend(AuthBackend):
         return AuthCheck(
             None, trips, "This session has ended (logged out, revoked or expired): log in again."
         )
+
+    @staticmethod
+    def _predates(guard: EpochGuard, epoch: str | None) -> bool:
+        """Whether a session issued under `epoch` began before the store's current epoch (a
+        cookie without one: whether this process saw the store lose its data)."""
+        if epoch is None:
+            return guard.lost_at is not None
+        return guard.current is not None and epoch != guard.current
 
     def login(self, user: dict[str, Any], request: Request) -> Issued:
         # A new id at every login defeats session fixation: an id planted before login is
@@ -131,6 +142,8 @@ class SessionBackend(AuthBackend):
     ) -> Issued:
         """Store a session under a fresh id and hand its cookie out."""
         session_id = new_session_id()
+        # The epoch it begins under goes into the cookie (one GET): see _ended.
+        epoch = self.store.guard.read() if self.store.guard is not None else None
         record = SessionRecord(
             user=user,
             created=created,
@@ -142,10 +155,10 @@ class SessionBackend(AuthBackend):
         self.store.create(key, record, self.idle, self.settings.session_max_per_user)
         self.confirm(key, int(user["id"]))
         if self.binding is None:
-            return Issued((self.cookie.issue(session_id),))
+            return Issued((self.cookie.issue(session_id, epoch),))
         # DBSC: ask this client to register a key; any older bound cookie names another session.
         self.binding.offer(store_key(session_id))
-        return Issued((self.cookie.issue(session_id), Cookie.expired(BOUND_COOKIE)))
+        return Issued((self.cookie.issue(session_id, epoch), Cookie.expired(BOUND_COOKIE)))
 
     def confirm(self, key: str, user_id: int) -> None:
         """With SESSION_DURABILITY=wait, hand out session `key` only once a replica holds it:

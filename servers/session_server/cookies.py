@@ -39,6 +39,25 @@ def store_key(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()[:STORE_KEY_HEX]
 
 
+#: Between a cookie's value and the store epoch it was issued under, inside what is signed.
+EPOCH_SEP = ":"
+
+
+def stamp(value: str, epoch: str | None) -> str:
+    """`value` with the store epoch it is issued under (core/epoch.py), for the signer.
+
+    A session lost with the store's data cannot be read to learn when it began; its cookie can.
+    So a replica that never saw the loss (started after it) still knows the session is older
+    than what the store holds, and says so, rather than the bare "this session has ended"."""
+    return f"{value}{EPOCH_SEP}{epoch}" if epoch else value
+
+
+def unstamp(value: str) -> tuple[str, str | None]:
+    """(value, epoch) from a stamped value (epoch None: issued without a store epoch)."""
+    found, _, epoch = value.partition(EPOCH_SEP)
+    return found, epoch or None
+
+
 class KeyedSigner(Signer):
     """itsdangerous's Signer, deriving each secret's HMAC key once: the stock one hashes the
     secret again (SHA-1) for every cookie it checks, the same key each time."""
@@ -63,17 +82,24 @@ class SessionCookie:
 
     def read(self, request: Request) -> str | None:
         """The session id from a validly signed cookie, or None."""
+        found = self.read_stamped(request)
+        return found[0] if found is not None else None
+
+    def read_stamped(self, request: Request) -> tuple[str, str | None] | None:
+        """(session id, the store epoch it was issued under) from a validly signed cookie."""
         raw = request.cookies.get(COOKIE_NAME)
         if not raw or len(raw) > 256:
             return None
         try:
-            return self.signer.unsign(raw).decode()
+            return unstamp(self.signer.unsign(raw).decode())
         except (BadSignature, UnicodeDecodeError):
             return None
 
-    def issue(self, session_id: str) -> Cookie:
-        """The signed id, kept by the browser as long as the absolute timeout."""
-        return Cookie(COOKIE_NAME, self.signer.sign(session_id).decode(), "/", self.max_age)
+    def issue(self, session_id: str, epoch: str | None = None) -> Cookie:
+        """The signed id (and store epoch), kept by the browser as long as the absolute
+        timeout."""
+        value = self.signer.sign(stamp(session_id, epoch)).decode()
+        return Cookie(COOKIE_NAME, value, "/", self.max_age)
 
     @staticmethod
     def expired() -> Cookie:

@@ -45,7 +45,7 @@ from ..core.errors import ApiError, NotDurable, StoreUnavailable
 from ..core.http import authenticate
 from ..core.redis_client import confirm_session, make_redis
 from ..core.redis_store import RedisBacked
-from .cookies import COOKIE_NAME, SessionCookie, new_session_id, store_key
+from .cookies import COOKIE_NAME, SessionCookie, new_session_id, stamp, store_key, unstamp
 from .stores import SessionStore
 
 BOUND_COOKIE = "sid_bound"
@@ -100,17 +100,26 @@ class DBSC(RedisBacked):
 
     def read(self, req: Request) -> str | None:
         """The store key in a validly signed bound cookie younger than its lifetime, or None."""
+        found = self.read_stamped(req)
+        return found[0] if found is not None else None
+
+    def read_stamped(self, req: Request) -> tuple[str, str | None] | None:
+        """(store key, the store epoch its session began under) from a valid bound cookie."""
         raw = req.cookies.get(BOUND_COOKIE)
         if not raw or len(raw) > 256:
             return None
         try:
-            return self.signer.unsign(raw, max_age=self.ttl).decode()
+            return unstamp(self.signer.unsign(raw, max_age=self.ttl).decode())
         except (SignatureExpired, BadSignature, UnicodeDecodeError):
             return None
 
     def cookie(self, key: str) -> Cookie:
-        """A bound cookie for the session under `key`, good for DBSC_COOKIE_TTL seconds."""
-        return Cookie(BOUND_COOKIE, self.signer.sign(key).decode(), "/", self.ttl)
+        """A bound cookie for the session under `key`, good for DBSC_COOKIE_TTL seconds. It
+        names the store epoch as this process knows it: the session was just read (or written),
+        so it lives in that epoch (a miss later tells "lost with the store" from "ended")."""
+        guard = self.store.guard
+        value = stamp(key, guard.current if guard is not None else None)
+        return Cookie(BOUND_COOKIE, self.signer.sign(value).decode(), "/", self.ttl)
 
     # --- registration --------------------------------------------------------------------------
 

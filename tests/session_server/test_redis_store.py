@@ -12,7 +12,7 @@ from servers.session_server.stores.redis import (
     unpack,
 )
 from tests.support.redis_stats import count_commands
-from tests.support.sessions import sid
+from tests.support.sessions import session_id, sid
 
 #: The session records, whatever their hashed ids.
 RECORDS = SESSION_PREFIX + "*"
@@ -40,7 +40,7 @@ def test_the_idle_timeout_is_renewed_once_per_step_never_past_the_absolute_deadl
     r = redis_server.client()
     for absolute, longest_ms in ((30, 10_000), (3, 2_000)):  # a 1 s step; idle, then the cap
         client = login(make_app(session_idle_timeout=10, session_absolute_timeout=absolute))
-        key = session_key(store_key(sid(client).rsplit(".", 1)[0]))
+        key = session_key(store_key(session_id(client)))
         time.sleep(1.1)
         calls = count_commands(r, lambda c=client: [c.get("/auth/me") for _ in range(5)])
         assert calls == {"get": 5, "pexpire": 1}  # one renewal for the step, then plain GETs
@@ -50,12 +50,12 @@ def test_the_idle_timeout_is_renewed_once_per_step_never_past_the_absolute_deadl
 
 def test_redis_holds_hashes_of_ids_never_the_cookie(make_app, login, redis_server):
     client = login(make_app())
-    session_id = sid(client).rsplit(".", 1)[0]
+    issued_id = session_id(client)
     dump = " ".join(
         redis_server.client().keys("*")
         + [redis_server.client().get(k) or "" for k in redis_server.client().keys(RECORDS)]
     )
-    assert session_id not in dump
+    assert issued_id not in dump
     assert len(redis_server.client().keys(RECORDS)) == 1
 
 

@@ -98,3 +98,29 @@ def test_the_first_refusal_after_a_flush_already_names_the_loss(
     refused = client.get("/auth/me")
     assert refused.status_code == 401
     assert refused.get_json()["error"] == "revocation_state_lost"
+
+
+@pytest.mark.parametrize("store", ["redis", "cached"])
+def test_a_replica_started_after_the_loss_still_names_it(
+    make_app, replicas, login, redis_server, store
+):
+    """The cookie names the store epoch its session began under, so a replica that never saw
+    the loss (started after it: `lab chaos` seed 202, a replica restart after a flush) tells a
+    session the store lost from one that ended, and the other way round."""
+    before = login(make_app(session_store="redis"))
+    redis_server.client().flushall()
+    started_after = replicas("cache-2") if store == "cached" else make_app(session_store=store)
+    if store == "cached":
+        wait_live(started_after)
+    thief = started_after.test_client()
+    copy_credential(before, thief)
+    refused = thief.get("/auth/me")
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "revocation_state_lost"
+    # A session of the new epoch that ended is just that, even where the loss was seen.
+    after = login(started_after)
+    copy = started_after.test_client()
+    copy_credential(after, copy)
+    assert after.post("/auth/logout").get_json()["revoked"] is True
+    ended = copy.get("/auth/me").get_json()
+    assert ended["error"] == "unauthorized" and "has ended" in ended["message"]
