@@ -15,6 +15,10 @@ if TYPE_CHECKING:  # annotations only: the lab's own clients read busy answers h
 #: short-lived cookie), the JWT server's access token.
 CREDENTIAL_COOKIES = ("sid", "sid_bound", "access_token")
 
+#: The 401 codes that refuse a dead credential: ended (or revoked), and ended or lost with the
+#: store's data (the store restarted empty, was flushed: servers/core/epoch.py).
+REFUSAL_CODES = ("unauthorized", "revocation_state_lost")
+
 #: How many busy answers (503 hashing_busy) a register or login waits out before giving up.
 MAX_BUSY_RETRIES = 30
 

@@ -48,6 +48,7 @@ from typing import Any
 import gevent
 from locust import events, task
 
+from loadtests.answers import REFUSAL_CODES
 from loadtests.common import PASSWORD, AuthUser, LoginFailed, body_of, credential_cookie, expect
 
 #: The revocation actions a trial can take.
@@ -214,7 +215,7 @@ class RevocationUser(AuthUser):
             answered_at = time.time()
             if response.status_code == 401:
                 body = body_of(response)
-                if body is None or body.get("error") != "unauthorized":
+                if body is None or body.get("error") not in REFUSAL_CODES:
                     response.failure(f"401 without the contract's error body: {body}")
                     return None, replica, answered_at
                 response.success()  # being refused is the right answer after a revocation
