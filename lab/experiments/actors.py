@@ -168,8 +168,10 @@ class Client:
 def admin(lab: Lab, server: str) -> Client:
     """A logged-in administrator of `server` (the lab created the account at start)."""
     client = Client(lab.url(server), "admin")
-    response = client.post(
-        "/auth/login", json={"email": lab.admin_email, "password": lab.admin_password}
+    response = politely(
+        lambda: client.post(
+            "/auth/login", json={"email": lab.admin_email, "password": lab.admin_password}
+        )
     )
     if response.status_code != 200:
         raise RuntimeError(f"admin login failed: {response.status_code} {response.text[:200]}")

@@ -29,7 +29,7 @@ from loadtests.bound import BoundSession, ClientKey
 from ..api import Lab
 from ..engine.stamp import stamp_line
 from . import binding_replay
-from .actors import auth_cost
+from .actors import auth_cost, politely
 from .binding import binding_of, bindings_restored
 from .story import Story
 
@@ -75,12 +75,18 @@ def samples(lab: Lab, server: str, bound: bool, requests: int) -> dict[str, Any]
     base = lab.url(server)
     client = BoundSession(dpop=bound and server == "jwt", dbsc=bound and server == "session")
     login = {"email": lab.admin_email, "password": lab.admin_password}
-    _, login_ms = timed(lambda: client.post(base + "/auth/login", json=login))
+    answer, login_ms = timed(
+        lambda: politely(lambda: client.post(base + "/auth/login", json=login))
+    )
+    if answer.status_code != 200:
+        raise RuntimeError(f"{server}: the login answered {answer.status_code} {answer.text[:200]}")
     auth, wall, trips = [], [], []
     for _ in range(requests):
         response, ms = timed(lambda: client.get(base + "/auth/me"))
         if response.status_code != 200:
-            raise RuntimeError(f"{server}: /auth/me answered {response.status_code}")
+            raise RuntimeError(
+                f"{server}: /auth/me answered {response.status_code} {response.text[:200]}"
+            )
         dur, store = auth_cost(response)
         auth.append(dur or 0.0)
         wall.append(ms)

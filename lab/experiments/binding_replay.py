@@ -32,7 +32,7 @@ import requests
 from loadtests.bound import BoundSession
 
 from ..api import Lab
-from .actors import TIMEOUT
+from .actors import TIMEOUT, politely
 from .binding import bindings_restored
 
 #: The replay stores compared (DPOP_REPLAY_STORE).
@@ -55,10 +55,12 @@ def victim_request(lab: Lab) -> tuple[requests.Response, dict[str, str]]:
     base = lab.url("jwt")
     victim = BoundSession(dpop=True, dbsc=False)
     try:
-        login = victim.post(
-            base + "/auth/login",
-            json={"email": lab.admin_email, "password": lab.admin_password},
-            timeout=TIMEOUT,
+        login = politely(
+            lambda: victim.post(
+                base + "/auth/login",
+                json={"email": lab.admin_email, "password": lab.admin_password},
+                timeout=TIMEOUT,
+            )
         )
         if login.status_code != 200:
             raise RuntimeError(f"the victim could not log in: {login.status_code} {login.text}")

@@ -30,7 +30,7 @@ from typing import Any
 import requests
 
 from ..api import Lab
-from .actors import Client, admin, logged_in_cookies, probe, register
+from .actors import Client, admin, logged_in_cookies, politely, probe, register
 from .labs import LabPool, mode_of
 from .load import Target, run_load, summarize
 
@@ -87,10 +87,9 @@ def send_action(lab: Lab, server: str, action: str, victim: Client, account) -> 
     if action == "logout":
         return victim.post("/auth/logout")
     if action == "password":
-        return victim.post(
-            "/auth/password",
-            json={"current_password": account.password, "new_password": account.password + "-new"},
-        )
+        change = {"current_password": account.password, "new_password": account.password + "-new"}
+        # A busy answer (503 hashing_busy) changed nothing: it is sent again.
+        return politely(lambda: victim.post("/auth/password", json=change))
     if action == "logout-all":
         return victim.post("/auth/logout-all")
     if action == "revoke":

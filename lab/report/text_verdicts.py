@@ -103,12 +103,20 @@ def _failover_held(run: dict[str, Any], lost: int, logins: int) -> str:
     """Whether this run's losses are the ones its durability and the replica's state predict."""
     sync = run.get("sync") or {}
     if run["durability"] == "wait":
-        if lost == 0:
-            return "expected no revocation undone (each true answer waited for a replica): held"
+        if run.get("session_durability") == "wait":
+            expected = (
+                "expected no revocation undone and no login lost (each true answer and each "
+                "login waited for a replica)"
+            )
+            broken = lost + logins
+        else:
+            expected = "expected no revocation undone (each true answer waited for a replica)"
+            broken = lost
+        if broken == 0:
+            return f"{expected}: held"
         return (
-            "expected no revocation undone (each true answer waited for a replica): "
-            "contradicted; likely cause: the replica that acknowledged was not the one promoted "
-            "(check `new_primary`)"
+            f"{expected}: contradicted; likely cause: the replica that acknowledged was not the "
+            "one promoted (check `new_primary`)"
         )
     if sync.get("in_sync"):
         if lost + logins <= 1:
