@@ -297,7 +297,7 @@ def _start_sentinel(
 
 #: Seconds `kill_primary` waits for the sentinels to name a primary: right after the lab is
 #: reconfigured (a node restarted behind the latency proxy) they may still be agreeing on it.
-PRIMARY_WAIT = 15.0
+PRIMARY_WAIT = 30.0
 
 
 def kill_primary(state: LabState) -> str:
