@@ -131,6 +131,14 @@ class EpochGuard:
         """Whether a credential issued under `epoch` predates what the store still holds."""
         return self.current is None or epoch != self.current
 
+    def predates(self, epoch: str | None) -> bool:
+        """Whether a session issued under `epoch` began before the store's current epoch: the
+        store may have lost it. Without an epoch (a credential that names none): whether this
+        process has seen the store lose its data."""
+        if epoch is None:
+            return self.lost_at is not None
+        return self.current is not None and epoch != self.current
+
     def refusal(self) -> str:
         """The 401 sentence for a credential of an older epoch."""
         when = iso(self.lost_at) or iso(self.began) or "a restart"

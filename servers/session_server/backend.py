@@ -18,11 +18,12 @@ from flask import Flask, Request
 
 from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Revocation
 from ..core.config import Settings
-from ..core.epoch import LOST_CODE, EpochGuard
+from ..core.epoch import EpochGuard
 from ..core.errors import NotDurable, StoreUnavailable
 from ..core.redis_client import confirm_revocation, confirm_session, make_redis
 from .cookies import STORE_KEY_HEX, SessionCookie, new_session_id, store_key
 from .dbsc import BOUND_COOKIE, DBSC
+from .ended import ended
 from .stores import CachedStore, MemoryStore, RedisStore, SessionRecord, SessionStore
 
 
@@ -95,35 +96,13 @@ class SessionBackend(AuthBackend):
         return AuthCheck(principal, self.store.read_round_trips)
 
     def _ended(self, epoch: str | None) -> AuthCheck:
-        """No such session. When it is older than what the store holds, the answer says that
-        too: the client cannot tell "logged out" from "lost", and need not guess.
-
-        The cookie names the store epoch its session began under (`epoch`, cookies.stamp), so
-        any replica can tell, one started after the loss as well (`lab chaos` seed 202 found a
-        restarted replica answering the bare "ended"). A miss reads the epoch marker first (one
-        GET, on a miss only): right after a flush no /health or login may have read it yet."""
+        """No such session: ended, or (older than the store's epoch) lost with the store's
+        data; the answer says which it can (ended.py). The miss reads the epoch marker: one
+        more round trip, on a miss only."""
         guard = self.store.guard
-        trips = self.store.read_round_trips
-        if guard is not None:
-            trips += 1
-            guard.probe()  # a store that is down: the plain answer, the loss is not known
-        if guard is not None and self._predates(guard, epoch):
-            reason = (
-                "This session has ended (logged out, revoked or expired), or it was lost with the"
-                f" session store's data ({guard.refusal()})"
-            )
-            return AuthCheck(None, trips, reason, LOST_CODE)
-        return AuthCheck(
-            None, trips, "This session has ended (logged out, revoked or expired): log in again."
-        )
-
-    @staticmethod
-    def _predates(guard: EpochGuard, epoch: str | None) -> bool:
-        """Whether a session issued under `epoch` began before the store's current epoch (a
-        cookie without one: whether this process saw the store lose its data)."""
-        if epoch is None:
-            return guard.lost_at is not None
-        return guard.current is not None and epoch != guard.current
+        trips = self.store.read_round_trips + (1 if guard is not None else 0)
+        code, reason = ended(guard, epoch)
+        return AuthCheck(None, trips, reason, code)
 
     def login(self, user: dict[str, Any], request: Request) -> Issued:
         # A new id at every login defeats session fixation: an id planted before login is

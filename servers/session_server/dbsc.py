@@ -46,6 +46,7 @@ from ..core.http import authenticate
 from ..core.redis_client import confirm_session, make_redis
 from ..core.redis_store import RedisBacked
 from .cookies import COOKIE_NAME, SessionCookie, new_session_id, stamp, store_key, unstamp
+from .ended import ended
 from .stores import SessionStore
 
 BOUND_COOKIE = "sid_bound"
@@ -155,12 +156,13 @@ class DBSC(RedisBacked):
             raise ApiError(401, "invalid_dbsc_proof", "The proof signs no current challenge.")
         return header
 
-    def register(self, session_id: str) -> Response:
-        """Bind the session of `session_id` to the key of this request's proof."""
+    def register(self, session_id: str, epoch: str | None) -> Response:
+        """Bind the session of `session_id` (of store epoch `epoch`) to the key of this
+        request's proof."""
         old = store_key(session_id)
         record = self.store.read(old, time.time(), self.idle)
         if record is None:
-            raise ApiError(401, "unauthorized", "This session has ended: log in again.")
+            raise ApiError(401, *ended(self.store.guard, epoch))
         header = self.answer(old, None)
         # A new id nobody ever receives: the long-lived cookie (and any copy of it) dies here.
         key = store_key(new_session_id())
@@ -181,7 +183,8 @@ class DBSC(RedisBacked):
         stored = self.call(self.client.get, KEY_PREFIX + key)
         record = self.store.read(key, time.time(), self.idle)
         if stored is None or record is None:
-            raise ApiError(401, "unauthorized", "This bound session has ended: log in again.")
+            # No cookie here, so no epoch: "lost" only if this process saw the store lose data.
+            raise ApiError(401, *ended(self.store.guard, None, "This bound session"))
         if "Secure-Session-Response" not in request.headers:
             challenge = self.challenge(key)
             raise ApiError(
@@ -216,10 +219,10 @@ class DBSC(RedisBacked):
 @bp.post("/register")
 def register():
     """Secure-Session-Response with a new key: the session becomes bound (its `sid` dies)."""
-    session_id = dbsc().sid.read(request)
-    if session_id is None:
+    found = dbsc().sid.read_stamped(request)
+    if found is None:
         raise ApiError(401, "unauthorized", "Register a key from the session's own client.")
-    return dbsc().register(session_id)
+    return dbsc().register(*found)
 
 
 @bp.post("/refresh")

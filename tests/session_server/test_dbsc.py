@@ -175,3 +175,30 @@ def test_a_new_login_ends_the_bound_session_the_browser_held(app, bound):
     assert client.post("/auth/login", json=body).status_code == 200
     assert client.get_cookie(BOUND_COOKIE) is None  # expired by the login's answer
     assert renew(client, session_id, key).status_code == 401
+
+
+def test_a_bound_session_the_store_lost_is_refused_with_the_reason(app, bound, redis_server):
+    """The bound cookie names its session's store epoch, as `sid` does: after a flush the
+    session is gone, and the refusal says it may have been lost with the store's data; so does
+    the refresh, once the loss is seen."""
+    client, key, session_id = bound
+    redis_server.client().flushall()
+    refused = client.get("/auth/me")
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "revocation_state_lost"
+    renewal = renew(client, session_id, key)
+    assert renewal.status_code == 401
+    assert renewal.get_json()["error"] == "revocation_state_lost"
+
+
+def test_registering_a_session_the_store_lost_is_refused_with_the_reason(app, redis_server):
+    client, response = log_in(app)
+    redis_server.client().flushall()
+    offer = response.headers["Secure-Session-Registration"]
+    challenge = header_param(offer, "challenge")
+    answer = client.post(
+        header_param(offer, "path"),
+        headers={"Secure-Session-Response": ClientKey().dbsc_response(challenge)},
+    )
+    assert answer.status_code == 401
+    assert answer.get_json()["error"] == "revocation_state_lost"
