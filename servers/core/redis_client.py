@@ -8,6 +8,8 @@ READONLY answer into a ConnectionError) until the sentinels name the new one.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -18,7 +20,7 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from .config import ConfigError
-from .errors import NotDurable
+from .errors import NotDurable, StoreUnavailable
 
 if TYPE_CHECKING:
     from .backend import Revocation
@@ -131,16 +133,21 @@ def acknowledged(client: redis.Redis, settings: Settings) -> int:
         return 0
 
 
-def confirm_session(client: redis.Redis | None, settings: Settings) -> None:
+def confirm_session(
+    client: redis.Redis | None, settings: Settings, take_back: Callable[[], object]
+) -> None:
     """With SESSION_DURABILITY=wait, a new session is handed out only once a replica holds it.
 
     A session only the primary held is lost when a replica is promoted (a crash, a partition
     that isolated the primary): its user, logged in a moment ago, would be refused with "this
     session has ended", which nobody ended. NotDurable (503) instead: the login did not happen,
-    and the client is told so, and why."""
+    and the client is told so, and why. `take_back` deletes the session first (best effort: the
+    store may not answer), so nothing is left that no cookie names."""
     if client is None or durability(settings, settings.session_durability) != "wait":
         return
     if acknowledged(client, settings) < 1:
+        with contextlib.suppress(StoreUnavailable, *REDIS_DOWN):
+            take_back()
         raise NotDurable(
             "session_not_durable",
             "The session was written on the Redis primary, but no replica acknowledged it "

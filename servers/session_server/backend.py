@@ -9,7 +9,6 @@ Redis round trip per authenticated request.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +18,6 @@ from flask import Flask, Request
 from ..core.backend import AuthBackend, AuthCheck, Cookie, Issued, Principal, Revocation
 from ..core.config import Settings
 from ..core.epoch import EpochGuard
-from ..core.errors import NotDurable, StoreUnavailable
 from ..core.redis_client import confirm_revocation, confirm_session, make_redis
 from .cookies import STORE_KEY_HEX, SessionCookie, new_session_id, store_key
 from .dbsc import BOUND_COOKIE, DBSC
@@ -132,22 +130,15 @@ class SessionBackend(AuthBackend):
         )
         key = store_key(session_id)
         self.store.create(key, record, self.idle, self.settings.session_max_per_user)
-        self.confirm(key, int(user["id"]))
+        user_id = int(user["id"])
+        confirm_session(
+            self.store.redis_client(), self.settings, lambda: self.store.delete(key, user_id)
+        )
         if self.binding is None:
             return Issued((self.cookie.issue(session_id, epoch),))
         # DBSC: ask this client to register a key; any older bound cookie names another session.
         self.binding.offer(store_key(session_id))
         return Issued((self.cookie.issue(session_id, epoch), Cookie.expired(BOUND_COOKIE)))
-
-    def confirm(self, key: str, user_id: int) -> None:
-        """With SESSION_DURABILITY=wait, hand out session `key` only once a replica holds it:
-        else take it back (best effort: the store may not answer) and answer 503."""
-        try:
-            confirm_session(self.store.redis_client(), self.settings)
-        except NotDurable:
-            with contextlib.suppress(StoreUnavailable):
-                self.store.delete(key, user_id)
-            raise
 
     def logout(self, principal: Principal) -> Revocation:
         self.store.delete(principal.credential_id, principal.user_id)

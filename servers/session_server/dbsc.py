@@ -29,7 +29,6 @@ State (Redis, beside the sessions; lost with them):
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 import time
@@ -41,7 +40,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from ..core.backend import Cookie, reply
 from ..core.binding import BadProof, verify_proof
 from ..core.config import Settings
-from ..core.errors import ApiError, NotDurable, StoreUnavailable
+from ..core.errors import ApiError
 from ..core.http import authenticate
 from ..core.redis_client import confirm_session, make_redis
 from ..core.redis_store import RedisBacked
@@ -165,17 +164,13 @@ class DBSC(RedisBacked):
             raise ApiError(401, *ended(self.store.guard, epoch))
         header = self.answer(old, None)
         # A new id nobody ever receives: the long-lived cookie (and any copy of it) dies here.
-        key = store_key(new_session_id())
+        key, user_id = store_key(new_session_id()), int(record.user["id"])
         self.store.create(key, record, self.idle, 0)
-        self.store.delete(old, int(record.user["id"]))
+        self.store.delete(old, user_id)
         ttl = max(1, int(record.expires_at - time.time()))
         self.call(self.client.set, KEY_PREFIX + key, json.dumps(header["jwk"]), ex=ttl)
-        try:  # the bound session replaces the old one: handed out only as durable as a login
-            confirm_session(self.client, self.settings)
-        except NotDurable:
-            with contextlib.suppress(StoreUnavailable):
-                self.store.delete(key, int(record.user["id"]))
-            raise
+        # The bound session replaces the old one: handed out only as durable as a login.
+        confirm_session(self.client, self.settings, lambda: self.store.delete(key, user_id))
         return reply(self.config(key), (Cookie.expired(COOKIE_NAME), self.cookie(key)))
 
     def refresh(self, key: str) -> Response:
