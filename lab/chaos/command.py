@@ -147,6 +147,11 @@ def _check_only(paths: list[Path]) -> int:
     return BROKEN if any(any(r["broken"].values()) for r in reports) else 0
 
 
+def typed(args: argparse.Namespace) -> str:
+    """The command as it was typed, every flag kept (a run's record, a summary's stamp)."""
+    return "python -m lab chaos " + shlex.join(args.argv)
+
+
 def _summary(args: argparse.Namespace) -> int:
     paths: list[Path] = args.summary
     missing = [str(p) for p in paths if not p.exists()]
@@ -157,8 +162,7 @@ def _summary(args: argparse.Namespace) -> int:
         why = f"no such folder: {', '.join(missing)}" if missing else "no history there"
         print(f"chaos: --summary: {why}", file=sys.stderr)
         return 1
-    printed_by = "python -m lab chaos " + shlex.join(args.argv)
-    print(summary.render(runs, printed_by, stamp(), args.markdown), end="")
+    print(summary.render(runs, typed(args), stamp(), args.markdown), end="")
     return BROKEN if summary.broke_any(runs) else 0
 
 
@@ -187,8 +191,7 @@ def run(args: argparse.Namespace, seed: int, say) -> tuple[list[dict[str, Any]],
     out = args.results / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-chaos-s{seed}"
     out.mkdir(parents=True, exist_ok=False)
     # What ran, where, from which commit: the stamp a summary of many runs prints.
-    command = "python -m lab chaos " + shlex.join(args.argv)
-    run_json = {"seed": seed, "naive": args.naive, "command": command, **stamp()}
+    run_json = {"seed": seed, "naive": args.naive, "command": typed(args), **stamp()}
     (out / "run.json").write_text(json.dumps(run_json, indent=2) + "\n")
     lab, tmp = _lab(args, say)
     started = tmp is not None or not lab.is_running()

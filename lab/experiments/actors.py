@@ -52,13 +52,18 @@ def auth_cost(response: requests.Response) -> tuple[float | None, int | None]:
 BUSY_WAIT = 30.0
 
 
-def politely(send: Callable[[], requests.Response]) -> requests.Response:
+def politely(
+    send: Callable[[], requests.Response],
+    put_off: Callable[[requests.Response], float | None] = busy_retry_after,
+) -> requests.Response:
     """Send a password request; while the replica answers 503 `hashing_busy`, wait the
-    `Retry-After` it asks (at most a second) and send it again, for up to BUSY_WAIT seconds."""
+    `Retry-After` it asks (at most a second) and send it again, for up to BUSY_WAIT seconds.
+    `put_off` reads an answer as "come back in so many seconds" (None: the answer stands); by
+    default the Locust users' reading of a busy replica."""
     deadline = time.monotonic() + BUSY_WAIT
     while True:
         response = send()
-        wait = busy_retry_after(response)  # the Locust users' reading of the same answer
+        wait = put_off(response)
         if wait is None or time.monotonic() >= deadline:
             return response
         time.sleep(min(wait, 1.0))

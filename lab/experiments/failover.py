@@ -41,6 +41,7 @@ from matplotlib.figure import Figure
 
 from ..api import Lab
 from ..engine.configuration import describe, lab_settings
+from .actors import politely
 from .insync import wait_in_sync
 from .labs import LabPool
 
@@ -130,25 +131,23 @@ def _works(url: str, cookies: dict[str, str]) -> int:
         return 0
 
 
-#: Seconds the probe's login may wait for a replica to confirm it (a node that just rejoined
-#: acknowledges nothing until its full copy has loaded).
-PROBE_BOUND = 30.0
+def _unconfirmed(answer: requests.Response) -> float | None:
+    """Any 503 puts the probe's login off a moment: a busy replica, or no replica confirmed the
+    session yet (a node that just rejoined acknowledges nothing until its copy has loaded)."""
+    return 0.2 if answer.status_code == 503 else None
 
 
 def _probe(url: str) -> dict[str, str]:
     """A session logged in before the load (so on the replica at the crash): the servers serve
     again when it does. A fresh login would not tell: with SESSION_DURABILITY=wait it waits for
-    a replica, and the new primary has none until the crashed node rejoins. Its own login is
-    retried while the answer is 503 (no replica has confirmed the session yet)."""
-    user, deadline = _account(url), time.perf_counter() + PROBE_BOUND
-    while True:
-        client = requests.Session()
-        answer = client.post(f"{url}/auth/login", json=user, timeout=TIMEOUT)
-        if answer.status_code != 503 or time.perf_counter() > deadline:
-            answer.raise_for_status()
-            return dict(client.cookies)
-        client.close()
-        time.sleep(0.2)
+    a replica, and the new primary has none until the crashed node rejoins."""
+    client = requests.Session()
+    user = _account(url)
+    answer = politely(
+        lambda: client.post(f"{url}/auth/login", json=user, timeout=TIMEOUT), _unconfirmed
+    )
+    answer.raise_for_status()
+    return dict(client.cookies)
 
 
 def _wait_serving(lab: Lab, probe: dict[str, str], bound: float) -> float:
